@@ -1,0 +1,255 @@
+"""Decoding text files, and finding blocks in markdown and plain text in place."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from checker.reader._blocks import Found
+
+# A text file with more than this share of control characters is not really text.
+_MAX_CONTROL_SHARE = 0.02
+_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
+
+
+class NotText(ValueError):
+    """The bytes do not look like a text file."""
+
+
+def decode_text(data: bytes) -> str:
+    """Decode text bytes: UTF-8 (BOM aware), UTF-16 with a BOM, else Windows-1252/Latin-1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise NotText("does not look like a text file (broken UTF-16)") from exc
+    else:
+        if b"\x00" in data:
+            raise NotText("does not look like a text file (it contains binary data)")
+        text = _decode_8bit(data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    _check_controls(text)
+    return text
+
+
+def _decode_8bit(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 maps every byte.
+        return data.decode("latin-1")
+
+
+def _check_controls(text: str) -> None:
+    if not text:
+        return
+    sample = text[:200_000]
+    controls = sum(1 for ch in sample if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc")
+    if controls > _MAX_CONTROL_SHARE * len(sample):
+        raise NotText("does not look like a text file (it contains binary data)")
+
+
+def _lines(text: str) -> list[tuple[int, int, str]]:
+    """(start, end-without-newline, line) for every line."""
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        line = raw.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        out.append((pos, pos + len(line), line))
+        pos += len(raw)
+    return out
+
+
+def _trimmed(start: int, line: str, lstrip: int = 0) -> tuple[int, int]:
+    """Span of ``line[lstrip:]`` without surrounding whitespace, as file offsets."""
+    body = line[lstrip:]
+    left = len(body) - len(body.lstrip())
+    return start + lstrip + left, start + lstrip + len(body.rstrip())
+
+
+# ---- markdown ---------------------------------------------------------------------------
+
+_MD_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_MD_LIST = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?")
+_MD_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_MD_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_MD_TABLE_SEP = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+_MD_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
+
+
+def markdown_blocks(text: str) -> list[Found]:
+    """Blocks of a markdown file, spans pointing into ``text``, markers left out."""
+    lines = _lines(text)
+    found: list[Found] = []
+    index = _skip_front_matter(lines)
+    open_block: Found | None = None
+    header_cells: list[str] = []
+    in_fence = False
+    while index < len(lines):
+        start, end, line = lines[index]
+        index += 1
+        if _MD_FENCE.match(line):
+            in_fence, open_block = not in_fence, None
+            continue
+        if in_fence:
+            continue
+        if not line.strip() or _MD_RULE.match(line) and open_block is None:
+            open_block, header_cells = None, []
+            continue
+        setext = _MD_SETEXT.match(line)
+        if setext and open_block is not None and open_block.kind == "paragraph" and "\n" not in text[open_block.start:open_block.end]:
+            open_block.kind = "heading"
+            open_block.level = 1 if setext.group(1)[0] == "=" else 2
+            open_block = None
+            continue
+        heading = _MD_HEADING.match(line)
+        if heading:
+            level = len(heading.group(1))
+            span = _trimmed(start + heading.start(2), line[heading.start(2):heading.end(2)])
+            found.append(Found("heading", "", span[0], span[1], level=level))
+            open_block = None
+            continue
+        if line.lstrip().startswith("|"):
+            nxt = lines[index][2] if index < len(lines) else ""
+            if _MD_TABLE_SEP.match(line):
+                continue
+            cells = _table_cells(start, line)
+            if _MD_TABLE_SEP.match(nxt) and "-" in nxt:
+                header_cells = [text[s:e] for s, e in cells]
+            found.extend(_cell_blocks(text, cells, header_cells))
+            open_block = None
+            continue
+        item = _MD_LIST.match(line)
+        if item:
+            span = _trimmed(start, line, item.end())
+            open_block = Found("list_item", "", span[0], span[1])
+            found.append(open_block)
+            continue
+        quote = _MD_QUOTE.match(line)
+        lstrip = quote.end() if quote else 0
+        span = _trimmed(start, line, lstrip)
+        if span[0] == span[1]:
+            continue
+        if open_block is not None and (open_block.kind == "paragraph" or line[:1] in " \t"):
+            open_block.end = span[1]
+            continue
+        open_block = Found("paragraph", "", span[0], span[1])
+        found.append(open_block)
+    return found
+
+
+def _skip_front_matter(lines: list[tuple[int, int, str]]) -> int:
+    if not lines or lines[0][2].strip() != "---":
+        return 0
+    for index in range(1, min(len(lines), 60)):
+        if lines[index][2].strip() in ("---", "..."):
+            return index + 1
+    return 0
+
+
+def _table_cells(start: int, line: str) -> list[tuple[int, int]]:
+    cells: list[tuple[int, int]] = []
+    body_start = line.index("|") + 1
+    stripped_end = len(line.rstrip())
+    if line.rstrip().endswith("|"):
+        stripped_end -= 1
+    pos = body_start
+    for part in line[body_start:stripped_end].split("|"):
+        s, e = _trimmed(start + pos, part)
+        cells.append((s, e))
+        pos += len(part) + 1
+    return cells
+
+
+def _cell_blocks(text: str, cells: list[tuple[int, int]], header: list[str]) -> list[Found]:
+    out: list[Found] = []
+    row_label = text[cells[0][0]:cells[0][1]] if cells else ""
+    for column, (s, e) in enumerate(cells):
+        if s == e:
+            continue
+        labels = tuple(label for label in (
+            header[column] if column < len(header) else "",
+            row_label if column else "",
+        ) if label and label != text[s:e])
+        out.append(Found("table_cell", "", s, e, labels=labels))
+    return out
+
+
+# ---- plain text -------------------------------------------------------------------------
+
+_TXT_LIST = re.compile(r"^[ \t]*(?:[-*•▪●◦–]|\d{1,3}[.)])[ \t]+")
+_TXT_BRACKET = re.compile(r"^[ \t]*\[([^\]\n]+)\][ \t]*$")
+_SPEAKER = re.compile(r"^[ \t]*[A-Z][A-Za-z]*(?: [A-Za-z]+)?:[ \t]")
+_TERMINAL = tuple(".!?:;\"”’)")
+_SHORT = 60
+_WRAP_WIDTH = 55
+
+
+def _is_caps_heading(line: str) -> bool:
+    letters = [ch for ch in line if ch.isalpha()]
+    stripped = line.strip()
+    return (2 <= len(letters) and len(stripped) <= 80 and all(ch.isupper() for ch in letters)
+            and "__" not in stripped and not stripped.endswith((".", "!", "?")))
+
+
+def _is_title_line(line: str, before_blank: bool, after_blank: bool) -> bool:
+    stripped = line.strip()
+    return (before_blank and after_blank and len(stripped) <= _SHORT and not stripped.endswith(_TERMINAL)
+            and stripped[:1].isupper() and "__" not in stripped and ":" not in stripped
+            and not stripped[-1:].isdigit())
+
+
+def _continues(previous: Found, prev_line: str, line: str) -> bool:
+    """Whether ``line`` carries on the block of ``prev_line`` (hard-wrapped text)."""
+    if previous.kind not in ("paragraph", "list_item") or _SPEAKER.match(line):
+        return False
+    stripped, prev = line.strip(), prev_line.rstrip()
+    if previous.kind == "list_item" and line[:1] in " \t":
+        return True
+    if prev.endswith(_TERMINAL):
+        return stripped[:1].islower()
+    return stripped[:1].islower() or len(prev) >= _WRAP_WIDTH
+
+
+def plain_blocks(text: str) -> list[Found]:
+    """Blocks of a plain-text file: one per line unless a line is a wrapped continuation."""
+    lines = _lines(text)
+    found: list[Found] = []
+    previous: Found | None = None
+    prev_line = ""
+    for index, (start, end, line) in enumerate(lines):
+        if not line.strip():
+            previous = None
+            continue
+        before_blank = index == 0 or not lines[index - 1][2].strip()
+        after_blank = index + 1 >= len(lines) or not lines[index + 1][2].strip()
+        item = _plain_line(start, line, before_blank, after_blank)
+        if item.kind in ("paragraph",) and previous is not None and _continues(previous, prev_line, line):
+            previous.end = _trimmed(start, line)[1]
+        else:
+            found.append(item)
+            previous = item
+        prev_line = line
+    return found
+
+
+def _plain_line(start: int, line: str, before_blank: bool, after_blank: bool) -> Found:
+    bracket = _TXT_BRACKET.match(line)
+    if bracket:
+        s, e = _trimmed(start + bracket.start(1), bracket.group(1))
+        return Found("heading", "", s, e, level=3)
+    item = _TXT_LIST.match(line)
+    if item:
+        s, e = _trimmed(start, line, item.end())
+        return Found("list_item", "", s, e)
+    s, e = _trimmed(start, line)
+    if _is_caps_heading(line):
+        return Found("heading", "", s, e, level=1)
+    if _is_title_line(line, before_blank, after_blank):
+        return Found("heading", "", s, e, level=2)
+    return Found("paragraph", "", s, e)
