@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from checker.reader._blocks import Found
 
-_BULLET = re.compile(r"^(?:[•●▪■◦○◆►▸‣∙·\uf0b7\uf0a7–*-]|\d{1,3}[.)])\s+")
+_BULLET = re.compile(r"^(?:[•●▪■◦○◆►▸‣∙·\uf0b7\uf0a7\uf0d8\x7f\x95–*-]|\d{1,3}[.)])\s+")
 _PAGE_FURNITURE = re.compile(r"^(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
 _SPACES = re.compile(r"\s+")
 _TERMINAL = tuple(".!?:;")
