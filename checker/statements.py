@@ -33,11 +33,19 @@ KEPT_LABELS: frozenset[str] = frozenset({
     "example", "reminder", "exception", "dose", "question", "answer", "q", "a", "location",
     "phone", "tel", "fax", "email", "address", "hours", "step",
 })
+# In a script (some label repeats), these roles are speakers even when they speak once.
+SPEAKER_ROLES: frozenset[str] = frozenset({
+    "agent", "caller", "patient", "parent", "nurse", "doctor", "pharmacist", "receptionist",
+    "scheduler", "staff", "technician", "operator", "clinician", "provider", "representative",
+    "rep", "you", "me", "customer", "family", "carer", "caregiver",
+})
 
 _BOUNDARY = re.compile(r"(?:\.{2,}|…|[.!?])+[\"'”’»)\]]*(?=\s)")
 _NEXT_WORD = re.compile(r"\s+[\"'“‘«(\[]*(\S*)")
 _TOKEN_START = re.compile(r"[^\s\"'“‘«(\[]*$")
-_SPEAKER = re.compile(r"^[ \t]*(?:[-*•+][ \t]+)?([A-Z][A-Za-z]*(?: [A-Za-z]+)?):[ \t]+(?=\S)", re.M)
+_LABEL = r"([A-Z][A-Za-z]*(?: [A-Za-z]+)?):[ \t]+(?=\S)"
+_SPEAKER = re.compile(r"^[ \t]*(?:[-*•+][ \t]+)?" + _LABEL, re.M)
+_LABEL_HERE = re.compile(_LABEL)
 _UNDERSCORES = re.compile(r"_{2,}")
 _PHONE = re.compile(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])?\d{3}[\s.-]\d{4}\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -68,8 +76,10 @@ def split_statements(extracted: Extracted) -> list[Piece]:
 def speaker_labels(text: str) -> frozenset[str]:
     """Labels such as "Agent" that start two or more lines: the speakers of a script."""
     counts = Counter(match.group(1) for match in _SPEAKER.finditer(text))
-    return frozenset(label for label, count in counts.items()
-                     if count >= 2 and label.lower() not in KEPT_LABELS)
+    repeated = {label for label, count in counts.items() if count >= 2 and label.lower() not in KEPT_LABELS}
+    if not repeated:
+        return frozenset()
+    return frozenset(repeated | {label for label in counts if label.lower() in SPEAKER_ROLES})
 
 
 def _block_pieces(text: str, block: Block, speakers: frozenset[str]) -> Iterator[Piece]:
@@ -136,7 +146,7 @@ def _after_title(before: str) -> bool:
 def _after_speaker(text: str, start: int, end: int, speakers: frozenset[str]) -> int:
     if not speakers:
         return start
-    match = _SPEAKER.match(text, start, end)
+    match = _LABEL_HERE.match(text, start, end)
     if match and match.group(1) in speakers and _at_line_start(text, start):
         return match.end()
     return start
