@@ -8,6 +8,7 @@ from checker.reader._blocks import Found
 
 # A text file with more than this share of control characters is not really text.
 _MAX_CONTROL_SHARE = 0.02
+_MAX_STRAY_CONTROLS = 3
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v")
 
 
@@ -49,7 +50,7 @@ def _check_controls(text: str) -> None:
         return
     sample = text[:200_000]
     controls = sum(1 for ch in sample if ch not in _ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc")
-    if controls > _MAX_CONTROL_SHARE * len(sample):
+    if controls > max(_MAX_STRAY_CONTROLS, _MAX_CONTROL_SHARE * len(sample)):
         raise NotText("does not look like a text file (it contains binary data)")
 
 
