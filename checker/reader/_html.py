@@ -67,13 +67,13 @@ class _Collector:
     def __init__(self) -> None:
         self.found: list[Found] = []
 
-    def flush(self, parts: list[str], kind: str, level: int) -> None:
+    def flush(self, parts: list[str], kind: str, level: int, labels: tuple[str, ...] = ()) -> None:
         text = _clean(parts)
         parts.clear()
         if text:
-            self.found.append(Found(kind, text, level=level))
+            self.found.append(Found(kind, text, level=level, labels=tuple(label for label in labels if label != text)))
 
-    def walk(self, node: Tag, kind: str, level: int) -> None:
+    def walk(self, node: Tag, kind: str, level: int, labels: tuple[str, ...] = ()) -> None:
         parts: list[str] = []
         for child in node.children:
             if isinstance(child, (Comment, Doctype, Declaration, ProcessingInstruction)):
@@ -81,21 +81,44 @@ class _Collector:
             if isinstance(child, NavigableString):
                 parts.append(str(child))
             elif isinstance(child, Tag):
-                self._child(child, parts, kind, level)
-        self.flush(parts, kind, level)
+                self._child(child, parts, kind, level, labels)
+        self.flush(parts, kind, level, labels)
 
-    def _child(self, child: Tag, parts: list[str], kind: str, level: int) -> None:
+    def _child(self, child: Tag, parts: list[str], kind: str, level: int, labels: tuple[str, ...]) -> None:
         if child.name == "br":
             parts.append(_BREAK)
         elif child.name in _BLOCK_KINDS:
-            self.flush(parts, kind, level)
+            self.flush(parts, kind, level, labels)
             child_kind = _BLOCK_KINDS[child.name]
-            self.walk(child, child_kind, int(child.name[1]) if child_kind == "heading" else 0)
+            child_labels = _cell_labels(child) if child_kind == "table_cell" else labels
+            self.walk(child, child_kind, int(child.name[1]) if child_kind == "heading" else 0, child_labels)
         elif child.name in _INLINE and not child.find(lambda tag: tag.name in _BLOCK_KINDS):
             parts.append(_inline_text(child))
         else:
-            self.flush(parts, kind, level)
-            self.walk(child, kind, level)
+            self.flush(parts, kind, level, labels)
+            self.walk(child, kind, level, labels)
+
+
+def _plain(tag: Tag) -> str:
+    return " ".join(tag.get_text(" ").split())
+
+
+def _cell_labels(cell: Tag) -> tuple[str, ...]:
+    """Column header and row label of a table cell, where the table has them."""
+    row = cell.find_parent("tr")
+    table = row.find_parent("table") if row else None
+    if row is None or table is None:
+        return ()
+    cells = row.find_all(["td", "th"], recursive=False)
+    column = next((index for index, item in enumerate(cells) if item is cell), 0)
+    first = table.find("tr")
+    header = ""
+    if first is not None and first is not row:
+        top = first.find_all(["td", "th"], recursive=False)
+        if column < len(top) and all(item.name == "th" for item in top):
+            header = _plain(top[column])
+    row_label = _plain(cells[0]) if column and cells else ""
+    return tuple(label for label in (header, row_label) if label)
 
 
 def _inline_text(tag: Tag) -> str:

@@ -192,6 +192,11 @@ def test_html_blocks_have_kinds_levels_heading_paths_and_joined_offsets() -> Non
     assert next(b for b in extracted.blocks if b.text == "Medicines").level == 2
 
 
+def test_html_table_cells_carry_column_header_and_row_label() -> None:
+    cell = next(b for b in extract("page.html", HTML.encode()).blocks if b.text == "With food at night.")
+    assert cell.heading_path == ("After Surgery", "Medicines", "When", "500 mg")
+
+
 def test_html_without_main_uses_the_body_minus_furniture() -> None:
     page = "<html><body><div id='main-menu'>Menu</div><h1>Title</h1><div>Loose text in a div.</div></body></html>"
     assert kinds_and_texts(extract("p.htm", page.encode())) == [("heading", "Title"),
