@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import Callable
 
-from checker.reader._blocks import Found, from_spans, joined
+from checker.reader._blocks import from_spans, joined
 from checker.reader._docx import BadDocx, docx_blocks
 from checker.reader._html import html_blocks
 from checker.reader._pdf import BadPdf, pdf_blocks

@@ -85,63 +85,79 @@ _MD_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 
 def markdown_blocks(text: str) -> list[Found]:
     """Blocks of a markdown file, spans pointing into ``text``, markers left out."""
-    lines = _lines(text)
-    found: list[Found] = []
-    index = _skip_front_matter(lines)
-    open_block: Found | None = None
-    header_cells: list[str] = []
-    in_fence = False
-    while index < len(lines):
-        start, end, line = lines[index]
-        index += 1
-        if _MD_FENCE.match(line):
-            in_fence, open_block = not in_fence, None
-            continue
-        if in_fence:
-            continue
-        if not line.strip() or _MD_RULE.match(line) and open_block is None:
-            open_block, header_cells = None, []
-            continue
-        setext = _MD_SETEXT.match(line)
-        if setext and open_block is not None and open_block.kind == "paragraph" and "\n" not in text[open_block.start:open_block.end]:
-            open_block.kind = "heading"
-            open_block.level = 1 if setext.group(1)[0] == "=" else 2
-            open_block = None
-            continue
-        heading = _MD_HEADING.match(line)
-        if heading:
-            level = len(heading.group(1))
-            span = _trimmed(start + heading.start(2), line[heading.start(2):heading.end(2)])
-            found.append(Found("heading", "", span[0], span[1], level=level))
-            open_block = None
-            continue
-        if line.lstrip().startswith("|"):
-            nxt = lines[index][2] if index < len(lines) else ""
-            if _MD_TABLE_SEP.match(line):
-                continue
-            cells = _table_cells(start, line)
-            if _MD_TABLE_SEP.match(nxt) and "-" in nxt:
-                header_cells = [text[s:e] for s, e in cells]
-            found.extend(_cell_blocks(text, cells, header_cells))
-            open_block = None
-            continue
-        item = _MD_LIST.match(line)
-        if item:
+    return _Markdown(text).blocks()
+
+
+class _Markdown:
+    """Line-by-line markdown reader; ``open_block`` is the block a next line may extend."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _lines(text)
+        self.found: list[Found] = []
+        self.open_block: Found | None = None
+        self.header_cells: list[str] = []
+
+    def blocks(self) -> list[Found]:
+        in_fence = False
+        for index in range(_skip_front_matter(self.lines), len(self.lines)):
+            start, _, line = self.lines[index]
+            if _MD_FENCE.match(line):
+                in_fence, self.open_block = not in_fence, None
+            elif not in_fence:
+                self._line(index, start, line)
+        return self.found
+
+    def _line(self, index: int, start: int, line: str) -> None:
+        if not line.strip():
+            self.open_block, self.header_cells = None, []
+        elif self._setext(line):
+            self.open_block = None
+        elif _MD_RULE.match(line):
+            self.open_block = None
+        elif heading := _MD_HEADING.match(line):
+            span = _trimmed(start + heading.start(2), heading.group(2))
+            self._add(Found("heading", "", span[0], span[1], level=len(heading.group(1))), extendable=False)
+        elif line.lstrip().startswith("|"):
+            self._table_row(index, start, line)
+        elif item := _MD_LIST.match(line):
             span = _trimmed(start, line, item.end())
-            open_block = Found("list_item", "", span[0], span[1])
-            found.append(open_block)
-            continue
+            self._add(Found("list_item", "", span[0], span[1]), extendable=True)
+        else:
+            self._text_line(start, line)
+
+    def _add(self, block: Found, extendable: bool) -> None:
+        self.found.append(block)
+        self.open_block = block if extendable else None
+
+    def _setext(self, line: str) -> bool:
+        block = self.open_block
+        if not _MD_SETEXT.match(line) or block is None or block.kind != "paragraph" \
+                or "\n" in self.text[block.start:block.end]:
+            return False
+        block.kind, block.level = "heading", 1 if line.strip()[0] == "=" else 2
+        return True
+
+    def _table_row(self, index: int, start: int, line: str) -> None:
+        self.open_block = None
+        if _MD_TABLE_SEP.match(line):
+            return
+        cells = _table_cells(start, line)
+        following = self.lines[index + 1][2] if index + 1 < len(self.lines) else ""
+        if "-" in following and _MD_TABLE_SEP.match(following):
+            self.header_cells = [self.text[s:e] for s, e in cells]
+        self.found.extend(_cell_blocks(self.text, cells, self.header_cells))
+
+    def _text_line(self, start: int, line: str) -> None:
         quote = _MD_QUOTE.match(line)
-        lstrip = quote.end() if quote else 0
-        span = _trimmed(start, line, lstrip)
+        span = _trimmed(start, line, quote.end() if quote else 0)
         if span[0] == span[1]:
-            continue
-        if open_block is not None and (open_block.kind == "paragraph" or line[:1] in " \t"):
-            open_block.end = span[1]
-            continue
-        open_block = Found("paragraph", "", span[0], span[1])
-        found.append(open_block)
-    return found
+            return
+        block = self.open_block
+        if block is not None and (block.kind == "paragraph" or line[:1] in " \t"):
+            block.end = span[1]
+        else:
+            self._add(Found("paragraph", "", span[0], span[1]), extendable=True)
 
 
 def _skip_front_matter(lines: list[tuple[int, int, str]]) -> int:
