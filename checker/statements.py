@@ -83,7 +83,7 @@ def speaker_labels(text: str) -> frozenset[str]:
 
 
 def _block_pieces(text: str, block: Block, speakers: frozenset[str]) -> Iterator[Piece]:
-    for start, end in sentence_spans(block.text):
+    for start, end in _turn_spans(block.text, speakers):
         start, end = block.start + start, block.start + end
         start = _after_speaker(text, start, end, speakers)
         start, end = _trim(text, start, end)
@@ -91,6 +91,18 @@ def _block_pieces(text: str, block: Block, speakers: frozenset[str]) -> Iterator
         if _is_statement(piece_text):
             yield Piece(text=piece_text, start=start, end=end, context=block.heading_path,
                         block_kind=block.kind)
+
+
+def _turn_spans(text: str, speakers: frozenset[str]) -> Iterator[tuple[int, int]]:
+    """Sentence spans, treating each new speaker's line as a new sentence."""
+    cuts = [0]
+    if speakers and "\n" in text:
+        cuts += [match.start() for match in _SPEAKER.finditer(text)
+                 if match.start() and match.group(1) in speakers]
+    cuts.append(len(text))
+    for begin, finish in zip(cuts, cuts[1:]):
+        for start, end in sentence_spans(text[begin:finish]):
+            yield begin + start, begin + end
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

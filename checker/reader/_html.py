@@ -90,7 +90,9 @@ class _Collector:
         elif child.name in _BLOCK_KINDS:
             self.flush(parts, kind, level, labels)
             child_kind = _BLOCK_KINDS[child.name]
-            child_labels = _cell_labels(child) if child_kind == "table_cell" else labels
+            if child.name == "p" and kind in ("list_item", "table_cell"):
+                child_kind = kind  # <li><p>...</p></li> is still a list item
+            child_labels = _cell_labels(child) if child.name in ("td", "th") else labels
             self.walk(child, child_kind, int(child.name[1]) if child_kind == "heading" else 0, child_labels)
         elif child.name in _INLINE and not child.find(lambda tag: tag.name in _BLOCK_KINDS):
             parts.append(_inline_text(child))

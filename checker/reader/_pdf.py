@@ -14,6 +14,7 @@ _PAGE_FURNITURE = re.compile(r"^(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
 _SPACES = re.compile(r"\s+")
 _TERMINAL = tuple(".!?:;")
 _HEADING_MAX = 70
+_FULL_LINE_SHARE = 0.7
 
 
 class BadPdf(ValueError):
@@ -68,39 +69,41 @@ def _opens_without_password(reader: PdfReader) -> bool:
 
 
 def _page_blocks(text: str) -> list[Found]:
+    lines = [_SPACES.sub(" ", raw).strip() for raw in text.splitlines()]
+    lines = [line if not _PAGE_FURNITURE.match(line) else "" for line in lines]
+    # A line much shorter than the page's longest ends its paragraph: it was not wrapped.
+    full = _FULL_LINE_SHARE * max((len(line) for line in lines), default=0)
     found: list[Found] = []
     current: Found | None = None
-    previous_line = ""
-    for raw in text.splitlines():
-        line = _SPACES.sub(" ", raw).strip()
-        if not line or _PAGE_FURNITURE.match(line):
-            current = None if not line else current
+    previous = ""
+    for line in lines:
+        if not line:
+            current, previous = None, ""
             continue
         bullet = _BULLET.match(line)
         if bullet:
             current = Found("list_item", line[bullet.end():])
             found.append(current)
-        elif current is not None and _continues(previous_line, line):
+        elif current is not None and _continues(previous, line, full):
             current.text = _join(current.text, line)
-        elif _looks_like_heading(line, previous_line):
+        elif _looks_like_heading(line, full):
             found.append(Found("heading", line, level=1))
             current = None
         else:
             current = Found("paragraph", line)
             found.append(current)
-        previous_line = line
+        previous = line
     return found
 
 
-def _continues(previous: str, line: str) -> bool:
-    if not previous or previous.endswith(_TERMINAL):
-        return line[:1].islower()
-    return True
+def _continues(previous: str, line: str, full: float) -> bool:
+    if line[:1].islower():
+        return True
+    return len(previous) >= full and not previous.endswith(_TERMINAL)
 
 
-def _looks_like_heading(line: str, previous: str) -> bool:
-    return (len(line) <= _HEADING_MAX and not line.endswith(_TERMINAL) and line[:1].isupper()
-            and (not previous or previous.endswith(_TERMINAL)))
+def _looks_like_heading(line: str, full: float) -> bool:
+    return len(line) < min(full, _HEADING_MAX) and not line.endswith(_TERMINAL) and line[:1].isupper()
 
 
 def _join(text: str, line: str) -> str:

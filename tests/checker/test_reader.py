@@ -197,6 +197,12 @@ def test_html_table_cells_carry_column_header_and_row_label() -> None:
     assert cell.heading_path == ("After Surgery", "Medicines", "When", "500 mg")
 
 
+def test_html_paragraphs_inside_list_items_stay_list_items() -> None:
+    page = "<main><ul><li><p>Rest today.</p><ul><li>Nested item.</li></ul></li></ul></main>"
+    assert kinds_and_texts(extract("p.html", page.encode())) == [("list_item", "Rest today."),
+                                                               ("list_item", "Nested item.")]
+
+
 def test_html_without_main_uses_the_body_minus_furniture() -> None:
     page = "<html><body><div id='main-menu'>Menu</div><h1>Title</h1><div>Loose text in a div.</div></body></html>"
     assert kinds_and_texts(extract("p.htm", page.encode())) == [("heading", "Title"),
@@ -271,6 +277,20 @@ def test_pdf_rebuilds_paragraphs_from_wrapped_lines_and_dehyphenates() -> None:
         ("paragraph", "Call the pharmacy at 555-0291 with questions."),
     ]
     assert extracted.blocks[1].heading_path == ("Taking your medicines",)
+
+
+def test_pdf_short_bullets_without_periods_do_not_swallow_the_next_heading() -> None:
+    lines = ["What to bring", "\u2022 Photo ID", "\u2022 Insurance card", "Parking",
+             "Park in the Elm Street Garage and bring your ticket to the front desk for validation.",
+             "Validation is free."]
+    extracted = extract("letter.pdf", make_pdf([lines]))
+    assert kinds_and_texts(extracted) == [
+        ("heading", "What to bring"), ("list_item", "Photo ID"), ("list_item", "Insurance card"),
+        ("heading", "Parking"),
+        ("paragraph", "Park in the Elm Street Garage and bring your ticket to the front desk for validation."),
+        ("paragraph", "Validation is free."),
+    ]
+    assert extracted.blocks[-1].heading_path == ("Parking",)
 
 
 @pytest.mark.parametrize("name, data", [

@@ -122,6 +122,11 @@ def test_speaker_labels_are_stripped_in_markdown_list_items_too() -> None:
     assert statements("s.md", text) == ["Keep the arm up.", "Ice it twice a day."]
 
 
+def test_each_speaker_line_of_a_markdown_paragraph_is_its_own_statement() -> None:
+    text = "Agent: Good morning\nCaller: I need my results\nAgent: They are ready\n"
+    assert statements("s.md", text) == ["Good morning", "I need my results", "They are ready"]
+
+
 def test_form_lines_phone_lines_and_tiny_pieces_are_skipped() -> None:
     text = ("Patient: ______________   Date: __________\n"
             "Surgeon: Dr. Marcus Feld   Date of surgery: ____________\n"
