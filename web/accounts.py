@@ -1,0 +1,82 @@
+"""Creating and changing users and departments (shared by the admin pages, CLI and demo)."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from web.auth import hash_password
+from web.library import slugify
+from web.models import ROLES, Department, User
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
+MIN_PASSWORD = 8
+
+
+class AccountError(ValueError):
+    """Invalid user or department data; the message says what to fix."""
+
+
+def get_or_create_department(session: Session, name: str, slug: str | None = None) -> Department:
+    name = " ".join(name.split())[:200]
+    if not name:
+        raise AccountError("A department needs a name.")
+    slug = slugify(slug or name)[:80]
+    department = session.scalar(select(Department).where(Department.slug == slug))
+    if department is None:
+        department = Department(slug=slug, name=name)
+        session.add(department)
+        session.flush()
+    return department
+
+
+def find_department(session: Session, value: str | int | None) -> Department | None:
+    """A department by id, slug or name."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        found = session.get(Department, int(text))
+        if found is not None:
+            return found
+    return session.scalar(select(Department).where((Department.slug == slugify(text)) | (Department.name == text)))
+
+
+def validate_role(role: str, department: Department | None) -> None:
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of {', '.join(ROLES)}.")
+    if role == "department_lead" and department is None:
+        raise AccountError("A department lead needs a department.")
+
+
+def create_user(session: Session, username: str, password: str, role: str,
+                department: Department | None = None, display_name: str | None = None) -> User:
+    """A new active user; raises :class:`AccountError` on bad input or a taken username."""
+    username = username.strip()
+    if not USERNAME.match(username):
+        raise AccountError("Usernames are 2-80 letters, digits or . _ @ -")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise AccountError(f"The username {username!r} is taken.")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+    validate_role(role, department)
+    user = User(username=username, display_name=(display_name or username).strip()[:200] or username,
+                role=role, department_id=department.id if department and role == "department_lead" else None,
+                password_hash=hash_password(password), active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(user: User, role: str, department: Department | None, active: bool,
+                display_name: str, password: str = "") -> None:
+    validate_role(role, department)
+    if password and len(password) < MIN_PASSWORD:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+    user.role = role
+    user.department_id = department.id if department is not None and role == "department_lead" else None
+    user.active = active
+    user.display_name = display_name.strip()[:200] or user.display_name
+    if password:
+        user.password_hash = hash_password(password)

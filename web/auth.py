@@ -1,0 +1,199 @@
+"""Logging in and out, the current user, API tokens, and who may do what."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from typing import Callable, TypeVar
+
+from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template, request, session,
+                   url_for)
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from web.db import get_session
+from web.models import Department, Document, Finding, User
+
+bp = Blueprint("auth", __name__)
+
+View = TypeVar("View", bound=Callable)
+
+# A real hash to compare against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+# --- passwords and tokens ---------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    """A new API token for ``user`` (replacing any old one); only its hash is stored."""
+    token = "tp_" + secrets.token_urlsafe(32)
+    user.api_token_hash = hash_token(token)
+    return token
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = get_session().scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+# --- the current user -------------------------------------------------------------------------
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load_user)
+    app.context_processor(lambda: {"current_user": g.get("user"), "can": Permissions})
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _load_user() -> None:
+    g.user = None
+    g.token_auth = False
+    token = _bearer_token()
+    if token is not None and request.blueprint == "api":
+        user = get_session().scalar(select(User).where(User.api_token_hash == hash_token(token)))
+        if user is None or not user.active:
+            abort(401, description="The API token is not valid.")
+        g.user, g.token_auth = user, True
+        return
+    user_id = session.get("user_id")
+    if user_id is not None:
+        user = get_session().get(User, user_id)
+        if user is not None and user.active:
+            g.user = user
+        else:
+            session.clear()
+
+
+def login_required(view: View) -> View:
+    """Unauthenticated: 401 for the API, a redirect to the login page otherwise."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            if request.blueprint == "api":
+                abort(401, description="Log in or send 'Authorization: Bearer <token>'.")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def roles_required(*roles: str) -> Callable[[View], View]:
+    """Logged in with one of ``roles``, or 403."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+class Permissions:
+    """The permission rules in one place (also available in templates as ``can``)."""
+
+    @staticmethod
+    def see_all(user: User | None) -> bool:
+        return user is not None and user.role in ("admin", "quality_officer")
+
+    @staticmethod
+    def review(user: User | None) -> bool:
+        return Permissions.see_all(user)
+
+    @staticmethod
+    def manage_protocols(user: User | None) -> bool:
+        return Permissions.see_all(user)
+
+    @staticmethod
+    def administer(user: User | None) -> bool:
+        return user is not None and user.role == "admin"
+
+    @staticmethod
+    def upload_to(user: User | None, department: Department | None) -> bool:
+        if user is None or department is None:
+            return False
+        return user.role == "admin" or (user.role == "department_lead" and user.department_id == department.id)
+
+    @staticmethod
+    def upload_documents(user: User | None) -> bool:
+        return user is not None and user.role in ("admin", "department_lead")
+
+    @staticmethod
+    def view_document(user: User | None, document: Document) -> bool:
+        if Permissions.see_all(user):
+            return True
+        return user is not None and user.department_id == document.department_id
+
+    @staticmethod
+    def view_finding(user: User | None, finding: Finding) -> bool:
+        return Permissions.view_document(user, finding.document)
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.index")
+
+
+# --- views ------------------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is not None:
+            session.clear()
+            session["user_id"] = user.id
+            session.permanent = False
+            return redirect(safe_next(request.args.get("next")))
+        flash("Unknown username or wrong password.", "error")
+        return render_template("login.html"), 401
+    return render_template("login.html")
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    return render_template("profile.html", token=None)
+
+
+@bp.post("/profile/token")
+@login_required
+def new_token():
+    token = issue_token(g.user)
+    from web.audit import record
+
+    record(g.user, "create_token", "user", g.user.id, "new API token")
+    get_session().commit()
+    return render_template("profile.html", token=token)

@@ -1,0 +1,51 @@
+"""Tables of the nightly batch: its lock, and what it last checked for each document.
+
+They live on ``web.models.Base`` (so Alembic sees them) and are created by the migration
+``web/migrations/versions/b001_nightly_batch.py``. Only ``web.batch`` and ``web.locks`` write them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from web.models import Base, utcnow
+
+Stamp = DateTime(timezone=True)
+
+
+class BatchLock(Base):
+    """A named lock held by one process: who (pid, host, a random token), since when, and its
+    last heartbeat. A crashed holder's row goes stale (old heartbeat, or dead pid on this host)
+    and is taken over by the next run."""
+
+    __tablename__ = "batch_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    owner_pid: Mapped[int] = mapped_column(Integer)
+    owner_host: Mapped[str] = mapped_column(String(255))
+    owner_started: Mapped[Optional[str]] = mapped_column(String(32))
+    run_id: Mapped[Optional[int]] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+
+
+class BatchDocumentState(Base):
+    """What the batch last checked for a document, written in the same transaction as the
+    document's findings: the input fingerprint (its statements, the protocol set, the settings
+    and model), the documents it was compared with, and whether a partner's change has made
+    its stored results stale (``dirty``)."""
+
+    __tablename__ = "batch_document_states"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    input_fingerprint: Mapped[str] = mapped_column(String(64))
+    version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("document_versions.id"))
+    statements: Mapped[int] = mapped_column(Integer, default=0)
+    partners: Mapped[list[Any]] = mapped_column(default=list)
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
+    checked_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)

@@ -1,0 +1,120 @@
+"""Findings: filtered list, exports, detail with review actions and comments."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from web.audit import history, record
+from web.auth import Permissions, login_required
+from web.db import get_session
+from web.models import Comment, Finding, utcnow
+from web.queries import CSV_COLUMNS, Filters, csv_row, filter_options, finding_dict, findings_query
+from web.views_support import page_number, paginate
+
+bp = Blueprint("findings", __name__, url_prefix="/findings")
+
+ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "resolve": "resolved", "reopen": "open"}
+MAX_TEXT = 5000
+
+
+def get_finding(finding_id: int) -> Finding:
+    """The finding, or 404; 403 when the current user may not see it."""
+    finding = get_session().get(Finding, finding_id)
+    if finding is None:
+        abort(404)
+    if not Permissions.view_finding(g.user, finding):
+        abort(403)
+    return finding
+
+
+@bp.get("")
+@login_required
+def index():
+    filters = Filters.from_args(request.args)
+    page = paginate(get_session(), findings_query(g.user, filters), page_number(request.args.get("page")))
+    return render_template("findings/index.html", page=page, filters=filters,
+                           options=filter_options(get_session(), g.user))
+
+
+@bp.get("/export.csv")
+@login_required
+def export_csv():
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for finding in get_session().scalars(findings_query(g.user, Filters.from_args(request.args))):
+        writer.writerow(csv_row(finding))
+    return _attachment(buffer.getvalue(), "text/csv; charset=utf-8", "findings.csv")
+
+
+@bp.get("/export.json")
+@login_required
+def export_json():
+    rows = [finding_dict(f) for f in get_session().scalars(findings_query(g.user, Filters.from_args(request.args)))]
+    return _attachment(json.dumps({"findings": rows, "count": len(rows)}, indent=2), "application/json",
+                       "findings.json")
+
+
+def _attachment(body: str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/<int:finding_id>")
+@login_required
+def detail(finding_id: int):
+    finding = get_finding(finding_id)
+    return render_template("findings/detail.html", finding=finding,
+                           history=history(get_session(), "finding", finding.id))
+
+
+@bp.post("/<int:finding_id>/<action>")
+@login_required
+def review(finding_id: int, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    finding = get_finding(finding_id)
+    if not Permissions.review(g.user):
+        abort(403)
+    reason = (request.form.get("reason") or "").strip()[:MAX_TEXT]
+    if action == "dismiss" and not reason:
+        flash("Give a reason to dismiss a finding.", "error")
+        return detail(finding_id), 400
+    apply_review(get_session(), finding, action, reason)
+    get_session().commit()
+    flash(f"Finding #{finding.id} is now {finding.status}.", "success")
+    return redirect(url_for("findings.detail", finding_id=finding.id))
+
+
+def apply_review(session: Session, finding: Finding, action: str, reason: str) -> None:
+    """Set the finding's status for a reviewer action and log it."""
+    previous = finding.status
+    finding.status = ACTIONS[action]
+    finding.status_reason = reason or None
+    finding.status_changed_at = utcnow()
+    finding.status_changed_by_id = g.user.id
+    if action in ("resolve", "reopen"):
+        finding.resolved_by_run_id = None
+        finding.resolved_by_version_id = None
+    detail = f"{previous} → {finding.status}" + (f": {reason}" if reason else "")
+    record(g.user, action, "finding", finding.id, detail, session=session)
+
+
+@bp.post("/<int:finding_id>/comments")
+@login_required
+def comment(finding_id: int):
+    finding = get_finding(finding_id)
+    body = (request.form.get("body") or "").strip()[:MAX_TEXT]
+    if not body:
+        flash("A comment cannot be empty.", "error")
+        return detail(finding_id), 400
+    get_session().add(Comment(finding_id=finding.id, user_id=g.user.id, body=body))
+    record(g.user, "comment", "finding", finding.id, body[:200])
+    get_session().commit()
+    flash("Comment added.", "success")
+    return redirect(url_for("findings.detail", finding_id=finding.id) + "#comments")

@@ -1,0 +1,192 @@
+"""Storing uploaded document and protocol versions (with their statements) and checking them.
+
+Every function here adds to the given session and flushes; callers commit, so a refused
+upload leaves nothing behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.utils import secure_filename
+
+from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Statement
+from web.audit import record
+from web.checking import fail_run, finish_run, run_check, start_run
+from web.models import (CheckRun, Department, Document, DocumentVersion, Protocol, ProtocolVersion,
+                        StoredStatement, User)
+
+log = logging.getLogger(__name__)
+
+
+class UploadError(ValueError):
+    """An upload was refused; the message says why, in words for the uploader."""
+
+
+def get_engine(app: Flask | None = None) -> Any:
+    """The app's engine (``app.extensions["touchpoint_engine"]``), built on first use."""
+    app = app or current_app
+    engine = app.extensions.get("touchpoint_engine")
+    if engine is None:
+        from checker.engine import Engine
+
+        engine = app.extensions["touchpoint_engine"] = Engine(app.extensions["touchpoint_settings"])
+    return engine
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    from checker.reader import SUPPORTED_SUFFIXES
+
+    return tuple(sorted(SUPPORTED_SUFFIXES))
+
+
+def clean_filename(filename: str | None) -> str:
+    """A safe file name with a supported suffix, or :class:`UploadError`."""
+    name = secure_filename(filename or "")
+    if not name:
+        raise UploadError("Choose a file to upload.")
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in supported_suffixes():
+        allowed = ", ".join(supported_suffixes())
+        raise UploadError(f"{name}: files of type '{suffix or 'none'}' are not accepted (allowed: {allowed}).")
+    return name[: -len(suffix)] + suffix
+
+
+def title_from_filename(filename: str) -> str:
+    stem = re.sub(r"[-_]+", " ", PurePosixPath(filename).stem).strip()
+    return stem[:1].upper() + stem[1:] if stem else filename
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "department"
+
+
+def _read(engine: Any, path: str, data: bytes, role: str, department: str = "") -> list[Statement]:
+    if not data:
+        raise UploadError(f"{PurePosixPath(path).name}: the file is empty.")
+    try:
+        return engine.read(path, data, role=role, department=department)
+    except DocumentError as error:
+        raise UploadError(f"{PurePosixPath(path).name}: {error.reason}") from None
+
+
+def _stored(statements: list[Statement]) -> list[StoredStatement]:
+    return [StoredStatement(position=s.position, text=s.text, start=s.start, end=s.end,
+                            context=list(s.context), scope=s.scope, text_key=s.key) for s in statements]
+
+
+def _version_fields(filename: str, data: bytes, user: User | None) -> dict[str, Any]:
+    return dict(filename=filename, content=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                uploaded_by_id=user.id if user is not None else None)
+
+
+def add_document_version(session: Session, engine: Any, department: Department, filename: str | None,
+                         data: bytes, user: User | None, document: Document | None = None,
+                         title: str | None = None) -> tuple[DocumentVersion, bool]:
+    """Read and store a new version of ``document`` (or of the department's document with that
+    file name, created if new). Returns ``(version, created)``; ``created`` is False when the
+    bytes equal the current version's (nothing is stored then). Raises :class:`UploadError`."""
+    name = clean_filename(filename)
+    if document is None:
+        document = session.scalar(select(Document).where(
+            Document.department_id == department.id, Document.filename == name))
+    if document is not None and document.current is not None \
+            and document.current.sha256 == hashlib.sha256(data).hexdigest():
+        return document.current, False
+    statements = _read(engine, f"documents/{department.slug}/{name}", data, ROLE_DOCUMENT, department.slug)
+    if document is None:
+        document = Document(department=department, filename=name, title=title or title_from_filename(name))
+        session.add(document)
+    elif title:
+        document.title = title
+    version = DocumentVersion(number=len(document.versions) + 1, **_version_fields(name, data, user))
+    version.statements = _stored(statements)
+    document.versions.append(version)
+    session.flush()
+    record(user, "upload_document", "document", document.id,
+           f"version {version.number} ({name}, {version.size} bytes, {len(statements)} statements)",
+           session=session)
+    return version, True
+
+
+def add_protocol_version(session: Session, engine: Any, filename: str | None, data: bytes,
+                         user: User | None, protocol: Protocol | None = None,
+                         title: str | None = None) -> tuple[ProtocolVersion, bool]:
+    """Like :func:`add_document_version`, for protocols (matched by file name)."""
+    name = clean_filename(filename)
+    if protocol is None:
+        protocol = session.scalar(select(Protocol).where(Protocol.filename == name))
+    if protocol is not None and protocol.current is not None \
+            and protocol.current.sha256 == hashlib.sha256(data).hexdigest():
+        return protocol.current, False
+    statements = _read(engine, f"protocols/{name}", data, ROLE_PROTOCOL)
+    if protocol is None:
+        protocol = Protocol(filename=name, title=title or title_from_filename(name))
+        session.add(protocol)
+    elif title:
+        protocol.title = title
+    version = ProtocolVersion(number=len(protocol.versions) + 1, **_version_fields(name, data, user))
+    version.statements = _stored(statements)
+    protocol.versions.append(version)
+    session.flush()
+    record(user, "upload_protocol", "protocol", protocol.id,
+           f"version {version.number} ({name}, {version.size} bytes, {len(statements)} statements)",
+           session=session)
+    return version, True
+
+
+def checked_run(session: Session, engine: Any, kind: str, user: User | None,
+                document_ids: set[int] | None = None, version: DocumentVersion | None = None) -> CheckRun:
+    """Commit what is pending, then run a check in its own transaction. A check that crashes
+    leaves a ``failed`` run (with the error) instead of an error page."""
+    run = start_run(session, kind, user)
+    session.commit()
+    try:
+        counts = run_check(session, engine, run, document_ids, resolved_by_version=version)
+        finish_run(run, counts)
+        session.commit()
+    except Exception as error:  # the upload is kept; the run says what went wrong
+        log.exception("check run %s failed", run.id)
+        session.rollback()
+        run = session.get(CheckRun, run.id)
+        fail_run(run, f"{type(error).__name__}: {error}")
+        session.commit()
+    return run
+
+
+def upload_document(session: Session, engine: Any, department: Department, filename: str | None,
+                    data: bytes, user: User | None, document: Document | None = None,
+                    title: str | None = None) -> tuple[DocumentVersion, CheckRun | None]:
+    """Store a document version and check it at once against protocols and other departments.
+    Returns the version and the check run (``None`` when the file equals the current version).
+    On :class:`UploadError` the session is rolled back: nothing is saved."""
+    try:
+        version, created = add_document_version(session, engine, department, filename, data, user,
+                                                document, title)
+    except Exception:
+        session.rollback()
+        raise
+    if not created:
+        return version, None
+    resolving = version if version.number > 1 else None
+    return version, checked_run(session, engine, "upload", user, {version.document_id}, resolving)
+
+
+def upload_protocol(session: Session, engine: Any, filename: str | None, data: bytes, user: User | None,
+                    protocol: Protocol | None = None,
+                    title: str | None = None) -> tuple[ProtocolVersion, CheckRun | None]:
+    """Store a protocol version, then re-check every document (like :func:`upload_document`)."""
+    try:
+        version, created = add_protocol_version(session, engine, filename, data, user, protocol, title)
+    except Exception:
+        session.rollback()
+        raise
+    if not created:
+        return version, None
+    return version, checked_run(session, engine, "upload", user, None)

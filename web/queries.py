@@ -1,0 +1,138 @@
+"""Finding filters, visibility and serialisation, shared by pages, exports and the API."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import Select, case, distinct, select
+from sqlalchemy.orm import Session, joinedload
+
+from web.models import FINDING_STATUSES, Department, Document, Finding, Protocol, User
+from web.views_support import SEVERITY_RANK, format_dt
+
+SORTS = ("score", "severity", "date")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Finding filters from query arguments; unknown or malformed values are ignored."""
+
+    department: str | None = None
+    kind: str | None = None
+    severity: str | None = None
+    status: str | None = None
+    protocol: int | None = None
+    document: int | None = None
+    sort: str = "date"
+    descending: bool = True
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "Filters":
+        def text(name: str) -> str | None:
+            value = (args.get(name) or "").strip()
+            return value[:200] or None
+
+        def number(name: str) -> int | None:
+            value = text(name)
+            return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+        status = text("status")
+        sort = text("sort") or "date"
+        return cls(department=text("department"), kind=text("kind"), severity=text("severity"),
+                   status=status if status in FINDING_STATUSES else None, protocol=number("protocol"),
+                   document=number("document"), sort=sort if sort in SORTS else "date",
+                   descending=(args.get("order") or "desc") != "asc")
+
+    def as_args(self) -> dict[str, Any]:
+        values = {"department": self.department, "kind": self.kind, "severity": self.severity,
+                  "status": self.status, "protocol": self.protocol, "document": self.document}
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def visible_findings(user: User) -> Select:
+    """Findings ``user`` may see: all for admins and quality officers, their department's for leads."""
+    query = select(Finding).join(Document, Finding.document_id == Document.id).join(Department)
+    if user.role == "department_lead":
+        query = query.where(Document.department_id == (user.department_id or -1))
+    return query
+
+
+def _severity_order():
+    return case({name: rank for name, rank in SEVERITY_RANK.items()}, value=Finding.severity, else_=0)
+
+
+def findings_query(user: User, filters: Filters) -> Select:
+    query = visible_findings(user).options(joinedload(Finding.document).joinedload(Document.department))
+    if filters.department:
+        query = query.where(Department.slug == filters.department)
+    for column, value in ((Finding.kind, filters.kind), (Finding.severity, filters.severity),
+                          (Finding.status, filters.status), (Finding.source_protocol_id, filters.protocol),
+                          (Finding.document_id, filters.document)):
+        if value is not None:
+            query = query.where(column == value)
+    key = {"score": Finding.score, "severity": _severity_order(), "date": Finding.created_at}[filters.sort]
+    ordered = key.desc() if filters.descending else key.asc()
+    return query.order_by(ordered, Finding.score.desc(), Finding.id.desc())
+
+
+def filter_options(session: Session, user: User) -> dict[str, list[Any]]:
+    """Values to offer in the filter form (only what the user can see)."""
+    base = visible_findings(user).subquery()
+    departments = select(Department).order_by(Department.name)
+    if user.role == "department_lead":
+        departments = departments.where(Department.id == (user.department_id or -1))
+    return {
+        "departments": list(session.scalars(departments)),
+        "kinds": sorted(session.scalars(select(distinct(base.c.kind)))),
+        "severities": sorted(session.scalars(select(distinct(base.c.severity))),
+                             key=lambda s: -SEVERITY_RANK.get(s, 0)),
+        "statuses": list(FINDING_STATUSES),
+        "protocols": list(session.scalars(select(Protocol).order_by(Protocol.title))),
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """The JSON shape of a stored finding (the engine's ``to_dict`` keys plus review state)."""
+    return {
+        "id": finding.id,
+        "fingerprint": finding.fingerprint,
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "score": round(finding.score, 4),
+        "explanation": finding.explanation,
+        "status": finding.status,
+        "status_reason": finding.status_reason,
+        "document_id": finding.document_id,
+        "document": finding.document.engine_path,
+        "document_title": finding.document.title,
+        "department": finding.document.department.slug,
+        "statement": finding.statement_text,
+        "statement_span": [finding.statement_start, finding.statement_end],
+        "statement_highlights": finding.statement_highlights,
+        "source": finding.source_path,
+        "source_role": finding.source_role,
+        "source_protocol_id": finding.source_protocol_id,
+        "source_document_id": finding.source_document_id,
+        "source_statement": finding.source_text,
+        "source_span": [finding.source_start, finding.source_end],
+        "source_highlights": finding.source_highlights,
+        "facts": finding.facts,
+        "first_seen_run": finding.first_seen_run_id,
+        "last_seen_run": finding.last_seen_run_id,
+        "resolved_by_run": finding.resolved_by_run_id,
+        "resolved_by_version": finding.resolved_by_version_id,
+        "created_at": finding.created_at.isoformat() if finding.created_at else None,
+    }
+
+
+CSV_COLUMNS = ("id", "status", "status_reason", "kind", "severity", "score", "department", "document",
+               "statement", "source", "source_statement", "explanation", "first_seen_run", "last_seen_run",
+               "created_at")
+
+
+def csv_row(finding: Finding) -> list[str]:
+    """One CSV row; cells that a spreadsheet would run as a formula are defused with a quote."""
+    data = finding_dict(finding)
+    data["created_at"] = format_dt(finding.created_at)
+    cells = ["" if data[column] is None else str(data[column]) for column in CSV_COLUMNS]
+    return ["'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in cells]
