@@ -204,19 +204,22 @@ _TXT_BRACKET = re.compile(r"^[ \t]*\[([^\]\n]+)\][ \t]*$")
 _SPEAKER = re.compile(r"^[ \t]*[A-Z][A-Za-z]*(?: [A-Za-z]+)?:[ \t]")
 _TERMINAL = tuple(".!?:;\"”’)")
 _SHORT = 60
+_HEADING_WORDS = 8
 _WRAP_WIDTH = 55
 
 
 def _is_caps_heading(line: str) -> bool:
     letters = [ch for ch in line if ch.isalpha()]
     stripped = line.strip()
-    return (2 <= len(letters) and len(stripped) <= 80 and all(ch.isupper() for ch in letters)
+    return (2 <= len(letters) and len(stripped) <= 80 and len(stripped.split()) <= _HEADING_WORDS
+            and all(ch.isupper() for ch in letters)
             and "__" not in stripped and not stripped.endswith((".", "!", "?")))
 
 
 def _is_title_line(line: str, before_blank: bool, after_blank: bool) -> bool:
     stripped = line.strip()
-    return (before_blank and after_blank and len(stripped) <= _SHORT and not stripped.endswith(_TERMINAL)
+    return (before_blank and after_blank and len(stripped) <= _SHORT and len(stripped.split()) <= _HEADING_WORDS
+            and not stripped.endswith(_TERMINAL)
             and stripped[:1].isupper() and "__" not in stripped and ":" not in stripped
             and not stripped[-1:].isdigit())
 
@@ -243,7 +246,9 @@ def plain_blocks(text: str) -> list[Found]:
         if not line.strip():
             previous = None
             continue
-        before_blank = index == 0 or not lines[index - 1][2].strip()
+        # A title may sit right under another heading ("NORTHGATE" / "Wound care").
+        before_blank = index == 0 or not lines[index - 1][2].strip() or previous is not None \
+            and previous.kind == "heading"
         after_blank = index + 1 >= len(lines) or not lines[index + 1][2].strip()
         item = _plain_line(start, line, before_blank, after_blank)
         if item.kind in ("paragraph",) and previous is not None and _continues(previous, prev_line, line):

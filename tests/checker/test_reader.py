@@ -133,12 +133,19 @@ def test_plain_text_caps_titles_brackets_and_lists_become_the_right_blocks() -> 
     assert extracted.text == PLAIN
     assert_offsets(extracted)
     pairs = kinds_and_texts(extracted)
-    assert pairs[:3] == [("heading", "NORTHGATE HOSPITAL"), ("paragraph", "Refill line script"),
+    assert pairs[:3] == [("heading", "NORTHGATE HOSPITAL"), ("heading", "Refill line script"),
                          ("heading", "GREETING")]
     assert ("heading", "Caller asks about hours") in pairs
     assert ("heading", "Wound care") in pairs
     assert [text for kind, text in pairs if kind == "list_item"] == [
         "Keep the dressing dry.", "Call us if it leaks.", "Shower after two days."]
+
+
+def test_plain_text_title_right_under_a_caps_heading_is_a_heading() -> None:
+    text = "NORTHGATE HOSPITAL\nWound care\n\nKeep it dry.\n\nCALL 911 RIGHT AWAY IF YOU HAVE CHEST PAIN OR CANNOT BREATHE\n"
+    pairs = kinds_and_texts(extract("a.txt", text.encode()))
+    assert pairs == [("heading", "NORTHGATE HOSPITAL"), ("heading", "Wound care"), ("paragraph", "Keep it dry."),
+                     ("paragraph", "CALL 911 RIGHT AWAY IF YOU HAVE CHEST PAIN OR CANNOT BREATHE")]
 
 
 def test_plain_text_puts_each_script_line_in_its_own_block() -> None:
