@@ -99,10 +99,13 @@ class _Markdown:
         self.header_cells: list[str] = []
 
     def blocks(self) -> list[Found]:
-        in_fence = False
+        in_fence = in_comment = False
         for index in range(_skip_front_matter(self.lines), len(self.lines)):
             start, _, line = self.lines[index]
-            if _MD_FENCE.match(line):
+            if in_comment or line.lstrip().startswith("<!--"):
+                in_comment = "-->" not in line
+                self.open_block = None
+            elif _MD_FENCE.match(line):
                 in_fence, self.open_block = not in_fence, None
             elif not in_fence:
                 self._line(index, start, line)

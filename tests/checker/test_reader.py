@@ -128,6 +128,11 @@ def test_markdown_setext_headings_and_front_matter() -> None:
     assert extracted.blocks[1].heading_path == ("Fasting",)
 
 
+def test_markdown_comments_and_code_fences_are_not_text() -> None:
+    text = "<!-- reviewed\nby pharmacy -->\nKeep cool.\n\n```\nnot = prose\n```\n<!-- one line -->\nDone.\n"
+    assert kinds_and_texts(extract("c.md", text.encode())) == [("paragraph", "Keep cool."), ("paragraph", "Done.")]
+
+
 def test_plain_text_caps_titles_brackets_and_lists_become_the_right_blocks() -> None:
     extracted = extract("script.txt", PLAIN.encode())
     assert extracted.text == PLAIN
