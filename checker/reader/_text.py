@@ -204,11 +204,12 @@ def _cell_blocks(text: str, cells: list[tuple[int, int]], header: list[str]) -> 
 
 _TXT_LIST = re.compile(r"^[ \t]*(?:[-*•▪●◦–]|\d{1,3}[.)])[ \t]+")
 _TXT_BRACKET = re.compile(r"^[ \t]*\[([^\]\n]+)\][ \t]*$")
-_SPEAKER = re.compile(r"^[ \t]*[A-Z][A-Za-z]*(?: [A-Za-z]+)?:[ \t]")
+_LABELLED = re.compile(r"^[ \t]*[A-Z][\w'’-]*(?: [\w'’-]+){0,2}:[ \t]")
 _TERMINAL = tuple(".!?:;\"”’)")
 _SHORT = 60
 _HEADING_WORDS = 8
 _WRAP_WIDTH = 55
+_WRAP_SHARE = 0.8
 
 
 def _is_caps_heading(line: str) -> bool:
@@ -227,21 +228,23 @@ def _is_title_line(line: str, before_blank: bool, after_blank: bool) -> bool:
             and not stripped[-1:].isdigit())
 
 
-def _continues(previous: Found, prev_line: str, line: str) -> bool:
+def _continues(previous: Found, prev_line: str, line: str, wrap: float) -> bool:
     """Whether ``line`` carries on the block of ``prev_line`` (hard-wrapped text)."""
-    if previous.kind not in ("paragraph", "list_item") or _SPEAKER.match(line):
+    if previous.kind not in ("paragraph", "list_item") or _LABELLED.match(line):
         return False
     stripped, prev = line.strip(), prev_line.rstrip()
     if previous.kind == "list_item" and line[:1] in " \t":
         return True
     if prev.endswith(_TERMINAL):
         return stripped[:1].islower()
-    return stripped[:1].islower() or len(prev) >= _WRAP_WIDTH
+    return stripped[:1].islower() or len(prev) >= wrap
 
 
 def plain_blocks(text: str) -> list[Found]:
     """Blocks of a plain-text file: one per line unless a line is a wrapped continuation."""
     lines = _lines(text)
+    # Only lines near the file's longest were wrapped by an editor; shorter ones ended there.
+    wrap = max(_WRAP_WIDTH, _WRAP_SHARE * max((len(line.rstrip()) for _, _, line in lines), default=0))
     found: list[Found] = []
     previous: Found | None = None
     prev_line = ""
@@ -254,7 +257,7 @@ def plain_blocks(text: str) -> list[Found]:
             and previous.kind == "heading"
         after_blank = index + 1 >= len(lines) or not lines[index + 1][2].strip()
         item = _plain_line(start, line, before_blank, after_blank)
-        if item.kind in ("paragraph",) and previous is not None and _continues(previous, prev_line, line):
+        if item.kind == "paragraph" and previous is not None and _continues(previous, prev_line, line, wrap):
             previous.end = _trimmed(start, line)[1]
         else:
             found.append(item)

@@ -165,6 +165,16 @@ def test_plain_text_joins_hard_wrapped_lines_into_one_block() -> None:
     assert blocks[-1].heading_path == ("GREETING", "Wound care")
 
 
+def test_plain_text_short_lines_in_a_file_of_long_lines_are_not_wrapped() -> None:
+    text = ("Pre-operative reminder call: script for Day Surgery nurses\n"
+            "Pre-Admission Clinic: 555-0112    Day Surgery Unit: 555-0115\n\n"
+            "Use this script for adults booked for day surgery under general anesthesia or sedation. "
+            "Make the call on the working day before.\n")
+    blocks = extract("s.txt", text.encode()).blocks
+    assert [b.text for b in blocks][:2] == ["Pre-operative reminder call: script for Day Surgery nurses",
+                                            "Pre-Admission Clinic: 555-0112    Day Surgery Unit: 555-0115"]
+
+
 def test_plain_text_bracket_line_is_context_for_the_lines_below() -> None:
     blocks = extract("script.txt", PLAIN.encode()).blocks
     line = next(b for b in blocks if "8 a.m." in b.text)
