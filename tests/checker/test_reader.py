@@ -147,7 +147,8 @@ def test_plain_text_caps_titles_brackets_and_lists_become_the_right_blocks() -> 
 
 
 def test_plain_text_title_right_under_a_caps_heading_is_a_heading() -> None:
-    text = "NORTHGATE HOSPITAL\nWound care\n\nKeep it dry.\n\nCALL 911 RIGHT AWAY IF YOU HAVE CHEST PAIN OR CANNOT BREATHE\n"
+    text = ("NORTHGATE HOSPITAL\nWound care\n\nKeep it dry.\n\n"
+            "CALL 911 RIGHT AWAY IF YOU HAVE CHEST PAIN OR CANNOT BREATHE\n")
     pairs = kinds_and_texts(extract("a.txt", text.encode()))
     assert pairs == [("heading", "NORTHGATE HOSPITAL"), ("heading", "Wound care"), ("paragraph", "Keep it dry."),
                      ("paragraph", "CALL 911 RIGHT AWAY IF YOU HAVE CHEST PAIN OR CANNOT BREATHE")]
