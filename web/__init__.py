@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure(app, settings, config)
     _init_extensions(app)
     _register_blueprints(app)
+    __import__("web.batch").batch.register_batch_commands(app)  # nightly batch: CLI, check-now, progress
     return app
 
 

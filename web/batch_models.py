@@ -1,4 +1,4 @@
-"""Tables of the nightly batch: its lock, and what it last checked for each document.
+"""Tables of the nightly batch: its lock, what it last checked for each document, run progress.
 
 They live on ``web.models.Base`` (so Alembic sees them) and are created by the migration
 ``web/migrations/versions/b001_nightly_batch.py``. Only ``web.batch`` and ``web.locks`` write them.
@@ -35,17 +35,36 @@ class BatchLock(Base):
 
 class BatchDocumentState(Base):
     """What the batch last checked for a document, written in the same transaction as the
-    document's findings: the input fingerprint (its statements, the protocol set, the settings
-    and model), the documents it was compared with, and whether a partner's change has made
-    its stored results stale (``dirty``)."""
+    document's findings: the input fingerprint (its statements and path, the protocol set, the
+    settings and model), the content fingerprint (statements and path only: tells a changed
+    document from changed protocols), the documents it was compared with, and whether a
+    partner's change has made its stored results stale (``dirty``)."""
 
     __tablename__ = "batch_document_states"
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
     input_fingerprint: Mapped[str] = mapped_column(String(64))
+    content_fingerprint: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("document_versions.id"))
     statements: Mapped[int] = mapped_column(Integer, default=0)
     partners: Mapped[list[Any]] = mapped_column(default=list)
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
     checked_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+
+
+class BatchRunProgress(Base):
+    """Where a nightly run stands, for the runs page: phase (planned, embedding, checking,
+    done, failed, interrupted), ``done`` of ``total`` statements in that phase, and the plan's
+    document counts. Written every chunk; one row per nightly run."""
+
+    __tablename__ = "batch_run_progress"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("check_runs.id"), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(32), default="starting")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    documents_total: Mapped[int] = mapped_column(Integer, default=0)
+    documents_due: Mapped[int] = mapped_column(Integer, default=0)
+    statements_due: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)

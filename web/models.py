@@ -17,7 +17,7 @@ ROLE_LABELS = {"admin": "Administrator", "quality_officer": "Quality officer",
                "department_lead": "Department lead"}
 FINDING_STATUSES = ("open", "confirmed", "dismissed", "resolved")
 RUN_KINDS = ("upload", "nightly", "manual")
-RUN_STATUSES = ("running", "succeeded", "failed")
+RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -1,0 +1,917 @@
+"""The nightly batch: re-compare every document with the protocols and with each other,
+incrementally, safely interrupted, one run at a time.
+
+``flask --app web nightly`` runs it from the command line, :func:`nightly_main` is what the
+engine's ``touchpoint nightly`` calls, and admins start it from the runs page (``POST
+/runs/check-now``, in a background thread).
+
+How a run goes:
+
+1. **Lock.** A row in ``batch_locks`` (see :mod:`web.locks`) keeps a second run out; a crashed
+   run's row goes stale (dead pid on this host, or no heartbeat for ``lock_stale_seconds``).
+   Runs left ``running`` by a crash are marked ``interrupted`` by the next run.
+2. **Plan** (cheap: statement keys only). Each document's *input fingerprint* hashes its
+   current version's statement keys and path, the protocol set's fingerprint,
+   ``settings.fingerprint()``, ``min_score`` and the model name. A document is re-checked when
+   its fingerprint differs from the one stored in ``batch_document_states`` (new or changed
+   document, changed protocols, settings or model: all re-checked then, embeddings come from
+   the cache) or when it is marked ``dirty`` because a document it is compared with changed.
+   For a changed document the plan adds (and marks dirty, committed before any checking, so
+   an interrupted run's successor still knows): the documents that were compared with it,
+   the ones it was compared with, and those with a statement close enough to one of its new
+   statements to become a document-to-document candidate (``document_similarity_floor``).
+3. **Embed** every statement once (protocols and documents; the engine's cache makes
+   unchanged statements free), with a progress bar.
+4. **Check** the planned documents in small chunks, each against all protocols and all
+   documents (``Engine.check(..., only_paths=chunk)``), and in one transaction per chunk
+   sync their findings (``web.checking``: new -> open, known -> kept with reviewer decisions,
+   gone -> resolved naming this run) and store their new input fingerprints. A kill at any
+   point leaves whole chunks done and the rest still due.
+5. Findings of skipped documents get ``last_seen_run`` = this run and count as unchanged.
+
+Logs name runs, documents (by path), counts and timings, never statement text.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+from sqlalchemy import Engine as DatabaseEngine, and_, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Statement
+from checker.settings import Settings, load_settings
+from web.batch_models import BatchDocumentState, BatchRunProgress
+from web.checking import RunCounts, _resolve_missing, _upsert_findings
+from web.locks import DatabaseLock, LockHeld, LockLost
+from web.models import (CheckRun, Department, Document, DocumentVersion, Finding, Protocol, ProtocolVersion,
+                        StoredStatement, utcnow)
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "nightly"
+RUN_KIND = "nightly"
+#: Bump when the batch's own logic changes what it stores, to re-check everything once.
+BATCH_FORMAT = "1"
+#: Environment hooks for tests: stop for a while after N documents have been committed.
+PAUSE_AFTER_ENV = "TOUCHPOINT_BATCH_PAUSE_AFTER"
+PAUSE_SECONDS_ENV = "TOUCHPOINT_BATCH_PAUSE_SECONDS"
+
+EXIT_OK, EXIT_FAILED, EXIT_DOCUMENT_ERRORS, EXIT_LOCKED = 0, 1, 2, 3
+
+
+class BatchRefused(RuntimeError):
+    """Another run holds the lock."""
+
+
+class BatchInterrupted(RuntimeError):
+    """SIGTERM/SIGINT asked the run to stop; it stopped after a whole chunk."""
+
+
+@dataclass
+class BatchOutcome:
+    """What a run did (also stored on its ``CheckRun`` row)."""
+
+    run_id: int
+    status: str
+    documents_total: int = 0
+    documents_checked: int = 0
+    documents_skipped: int = 0
+    statements_total: int = 0
+    statements_checked: int = 0
+    embeddings_computed: int = 0
+    embeddings_reused: int = 0
+    pairs_judged: int = 0
+    findings_new: int = 0
+    findings_unchanged: int = 0
+    findings_resolved: int = 0
+    findings_reopened: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    interrupted_runs: list[int] = field(default_factory=list)
+    took_over_from: Optional[int] = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DocumentInput:
+    """A document's current version as the plan sees it (keys only, no text)."""
+
+    id: int
+    path: str
+    department: str
+    version_id: int
+    keys: list[str]
+    content_fingerprint: str = ""
+    input_fingerprint: str = ""
+
+
+@dataclass
+class Plan:
+    documents: dict[int, DocumentInput]
+    protocol_fingerprint: str
+    settings_fingerprint: str
+    due: list[int]                 # document ids to check, in order
+    changed: set[int]              # due because their own input changed
+    reasons: dict[str, int]        # why documents are due, counted
+    unreadable: dict[int, str] = field(default_factory=dict)
+
+
+# --- fingerprints ---------------------------------------------------------------------------
+
+def _sha(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """What checking results depend on besides the statements: the engine's own list
+    (``Settings.fingerprint``), the judge threshold, the model name and this batch's format."""
+    return _sha(BATCH_FORMAT, settings.fingerprint(), repr(settings.min_score), settings.model_name)
+
+
+def protocol_set_fingerprint(protocols: dict[str, list[str]]) -> str:
+    """Paths and statement keys of every protocol's current version."""
+    return _sha(*(f"{path}\t{','.join(keys)}" for path, keys in sorted(protocols.items())))
+
+
+def content_fingerprint(path: str, keys: Sequence[str]) -> str:
+    return _sha(path, *keys)
+
+
+def input_fingerprint(content: str, protocols: str, settings: str) -> str:
+    return _sha(content, protocols, settings)
+
+
+# --- reading the database (Core queries: keys only for the plan) -----------------------------
+
+def _current_document_versions(session: Session) -> list[tuple[int, str, str, int]]:
+    """(document id, engine path, department slug, current version id) of every document."""
+    latest = (select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("number"))
+              .group_by(DocumentVersion.document_id).subquery())
+    rows = session.execute(
+        select(Document.id, Document.filename, Department.slug, DocumentVersion.id)
+        .join(Department, Department.id == Document.department_id)
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .join(latest, and_(latest.c.document_id == DocumentVersion.document_id,
+                           latest.c.number == DocumentVersion.number))
+        .order_by(Document.id))
+    return [(doc_id, f"documents/{slug}/{filename}", slug, version_id)
+            for doc_id, filename, slug, version_id in rows]
+
+
+def _current_protocol_versions(session: Session) -> list[tuple[int, str, int]]:
+    latest = (select(ProtocolVersion.protocol_id, func.max(ProtocolVersion.number).label("number"))
+              .group_by(ProtocolVersion.protocol_id).subquery())
+    rows = session.execute(
+        select(Protocol.id, Protocol.filename, ProtocolVersion.id)
+        .join(ProtocolVersion, ProtocolVersion.protocol_id == Protocol.id)
+        .join(latest, and_(latest.c.protocol_id == ProtocolVersion.protocol_id,
+                           latest.c.number == ProtocolVersion.number))
+        .order_by(Protocol.id))
+    return [(protocol_id, f"protocols/{filename}", version_id) for protocol_id, filename, version_id in rows]
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _keys_by_version(session: Session, column, version_ids: Sequence[int]) -> dict[int, list[str]]:
+    keys: dict[int, list[str]] = {version_id: [] for version_id in version_ids}
+    for chunk in _chunks(list(version_ids), 500):
+        rows = session.execute(select(column, StoredStatement.text_key)
+                               .where(column.in_(chunk)).order_by(column, StoredStatement.position))
+        for version_id, key in rows:
+            keys[version_id].append(key)
+    return keys
+
+
+def _statements_by_version(session: Session, column, owners: dict[int, tuple[str, str, str]]) -> dict[int, list[Statement]]:
+    """Full statements of the given versions: ``owners`` maps version id -> (path, role, department)."""
+    result: dict[int, list[Statement]] = {version_id: [] for version_id in owners}
+    for chunk in _chunks(list(owners), 500):
+        rows = session.execute(
+            select(column, StoredStatement.position, StoredStatement.text, StoredStatement.start,
+                   StoredStatement.end, StoredStatement.context, StoredStatement.scope)
+            .where(column.in_(chunk)).order_by(column, StoredStatement.position))
+        for version_id, position, text, start, end, context, scope in rows:
+            path, role, department = owners[version_id]
+            result[version_id].append(Statement(
+                path=path, role=role, text=text, start=start, end=end, department=department,
+                context=tuple(context or ()), scope=scope or "", position=position))
+    return result
+
+
+# --- the run --------------------------------------------------------------------------------
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class NightlyBatch:
+    """One run of the batch. :meth:`prepare` takes the lock and creates the run (fast, so a web
+    request can do it and answer at once); :meth:`execute` does the work and releases the lock.
+    :meth:`run` does both."""
+
+    def __init__(self, settings: Settings, database: DatabaseEngine, checker: Any = None, *,
+                 user_id: Optional[int] = None, force: bool = False, progress: bool | None = None,
+                 chunk_statements: int = 1500, chunk_documents: int = 40,
+                 stop_event: Optional[threading.Event] = None) -> None:
+        self.settings = settings
+        self.database = database
+        self._checker = checker
+        self.user_id = user_id
+        self.force = force
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.chunk_statements = chunk_statements
+        self.chunk_documents = chunk_documents
+        self.stop_event = stop_event or threading.Event()
+        self.sessions = sessionmaker(database, expire_on_commit=False)
+        self.lock = DatabaseLock(database, LOCK_NAME, settings.lock_stale_seconds)
+        self.run_id: Optional[int] = None
+        self.outcome: Optional[BatchOutcome] = None
+
+    @property
+    def checker(self) -> Any:
+        if self._checker is None:
+            from checker.engine import Engine
+
+            self._checker = Engine(self.settings)
+        return self._checker
+
+    # --- start ---------------------------------------------------------------------------------
+
+    def prepare(self) -> int:
+        """Take the lock, mark runs a crash left ``running`` as interrupted, create our run."""
+        try:
+            stale = self.lock.acquire()
+        except LockHeld as held:
+            raise BatchRefused(f"another nightly run is in progress: {held}") from None
+        try:
+            with self.sessions() as session:
+                interrupted = list(session.scalars(select(CheckRun.id).where(
+                    CheckRun.kind == RUN_KIND, CheckRun.status == "running")))
+                run = CheckRun(kind=RUN_KIND, status="running", started_at=utcnow(),
+                               triggered_by_id=self.user_id, errors={})
+                session.add(run)
+                session.flush()
+                for run_id in interrupted:
+                    session.execute(update(CheckRun).where(CheckRun.id == run_id).values(
+                        status="interrupted", finished_at=utcnow(),
+                        error=f"stopped before it finished (process killed or crashed); "
+                              f"found by run #{run.id}, which completes its work"))
+                session.commit()
+                self.run_id = run.id
+            self.lock.heartbeat(run_id=self.run_id)
+        except BaseException:
+            self.lock.release()
+            raise
+        self.outcome = BatchOutcome(run_id=self.run_id, status="running", interrupted_runs=interrupted,
+                                    took_over_from=stale.run_id if stale else None)
+        if interrupted:
+            log.warning("run #%s: marked interrupted runs %s", self.run_id, interrupted)
+        log.info("run #%s started (pid %s)", self.run_id, os.getpid())
+        return self.run_id
+
+    def run(self) -> BatchOutcome:
+        self.prepare()
+        return self.execute()
+
+    # --- the work ------------------------------------------------------------------------------
+
+    def execute(self) -> BatchOutcome:
+        assert self.run_id is not None and self.outcome is not None, "call prepare() first"
+        outcome = self.outcome
+        started = time.perf_counter()
+        lost = False
+        try:
+            self._execute(outcome)
+            outcome.status = "succeeded"
+        except (BatchInterrupted, KeyboardInterrupt) as error:
+            outcome.status = "interrupted"
+            outcome.reason = str(error) or "stopped by a signal"
+            log.warning("run #%s interrupted: %s", self.run_id, outcome.reason)
+        except LockLost as error:  # another run owns the database now: write nothing more
+            lost = True
+            outcome.status = "interrupted"
+            outcome.reason = str(error)
+            log.error("run #%s stopped: %s", self.run_id, error)
+        except Exception as error:
+            outcome.status = "failed"
+            outcome.reason = f"{type(error).__name__}: {error}"
+            log.exception("run #%s failed", self.run_id)
+        finally:
+            if not lost:
+                try:
+                    self._finish(outcome)
+                finally:
+                    self.lock.release()
+        log.info("run #%s %s in %.1f s: %d of %d documents checked (%d skipped), %d statements, "
+                 "%d embeddings computed, %d reused, findings %d new, %d unchanged, %d resolved, "
+                 "%d reopened, %d document errors", self.run_id, outcome.status, time.perf_counter() - started,
+                 outcome.documents_checked, outcome.documents_total, outcome.documents_skipped,
+                 outcome.statements_checked, outcome.embeddings_computed, outcome.embeddings_reused,
+                 outcome.findings_new, outcome.findings_unchanged, outcome.findings_resolved,
+                 outcome.findings_reopened, len(outcome.errors))
+        return outcome
+
+    def _finish(self, outcome: BatchOutcome) -> None:
+        with self.sessions() as session:
+            run = session.get(CheckRun, self.run_id)
+            self._copy_counts(run, outcome)
+            run.status = outcome.status
+            run.finished_at = utcnow()
+            run.error = outcome.reason or None
+            self._progress_row(session, outcome, "done" if outcome.status == "succeeded" else outcome.status)
+            session.commit()
+
+    @staticmethod
+    def _copy_counts(run: CheckRun, outcome: BatchOutcome) -> None:
+        for name in ("documents_checked", "statements_checked", "embeddings_computed", "embeddings_reused", "pairs_judged", "findings_new",
+                     "findings_unchanged", "findings_resolved", "findings_reopened"):
+            setattr(run, name, getattr(outcome, name))
+        run.errors = dict(outcome.errors)
+
+    def _check_stop(self) -> None:
+        if self.stop_event.is_set():
+            raise BatchInterrupted("stopped on request (signal) after a whole chunk")
+
+    def _execute(self, outcome: BatchOutcome) -> None:
+        with self.sessions() as session:
+            plan = self._plan(session)
+        outcome.documents_total = len(plan.documents)
+        outcome.documents_skipped = len(plan.documents) - len(plan.due)
+        due_statements = sum(len(plan.documents[d].keys) for d in plan.due)
+        outcome.statements_total = due_statements
+        log.info("run #%s plan: %d documents, %d due (%s), %d statements to check",
+                 self.run_id, len(plan.documents), len(plan.due),
+                 ", ".join(f"{count} {why}" for why, count in sorted(plan.reasons.items())) or "none",
+                 due_statements)
+        self._save_progress(outcome, "planned")
+        if plan.due:
+            self._check_due(plan, outcome)
+        self._touch_skipped(plan, outcome)
+
+    # --- planning ------------------------------------------------------------------------------
+
+    def _plan(self, session: Session) -> Plan:
+        settings_fp = settings_fingerprint(self.settings)
+        protocol_rows = _current_protocol_versions(session)
+        protocol_keys = _keys_by_version(session, StoredStatement.protocol_version_id,
+                                         [version_id for _, _, version_id in protocol_rows])
+        protocol_fp = protocol_set_fingerprint({path: protocol_keys[version_id]
+                                                for _, path, version_id in protocol_rows})
+        document_rows = _current_document_versions(session)
+        document_keys = _keys_by_version(session, StoredStatement.document_version_id,
+                                         [version_id for *_, version_id in document_rows])
+        documents: dict[int, DocumentInput] = {}
+        for doc_id, path, slug, version_id in document_rows:
+            keys = document_keys[version_id]
+            item = DocumentInput(doc_id, path, slug, version_id, keys)
+            item.content_fingerprint = content_fingerprint(path, keys)
+            item.input_fingerprint = input_fingerprint(item.content_fingerprint, protocol_fp, settings_fp)
+            documents[doc_id] = item
+        states = {state.document_id: state for state in session.scalars(select(BatchDocumentState))}
+        reasons: dict[str, int] = {}
+        due: dict[int, str] = {}
+        changed: set[int] = set()
+        for doc_id, item in documents.items():
+            state = states.get(doc_id)
+            if self.force:
+                why = "forced"
+            elif state is None:
+                why = "new"
+            elif state.content_fingerprint != item.content_fingerprint:
+                why = "changed"
+            elif state.input_fingerprint != item.input_fingerprint:
+                why = "protocols or settings changed"
+            elif state.dirty:
+                why = "a compared document changed"
+            else:
+                continue
+            due[doc_id] = why
+            if why in ("new", "changed"):
+                changed.add(doc_id)
+        # Documents compared with a changed one (either way round) are due too.
+        if changed and len(due) < len(documents):
+            reverse: dict[int, set[int]] = {}
+            for doc_id, state in states.items():
+                for partner in state.partners or ():
+                    reverse.setdefault(int(partner), set()).add(doc_id)
+            for doc_id in sorted(changed):
+                state = states.get(doc_id)
+                neighbours = set(reverse.get(doc_id, ())) | {int(p) for p in (state.partners if state else ()) or ()}
+                for partner in sorted(neighbours):
+                    if partner in documents and partner not in due:
+                        due[partner] = "a compared document changed"
+            for partner in self._close_to_changed(session, documents, changed, set(due)):
+                due[partner] = "a compared document changed"
+        for why in due.values():
+            reasons[why] = reasons.get(why, 0) + 1
+        # Persist "dirty" before checking anything: a run killed after re-checking a changed
+        # document must still leave its partners due for the next run.
+        partner_ids = [doc_id for doc_id, why in due.items() if why == "a compared document changed"]
+        if partner_ids:
+            for chunk in _chunks(partner_ids, 500):
+                session.execute(update(BatchDocumentState).where(
+                    BatchDocumentState.document_id.in_(chunk)).values(dirty=True))
+            session.commit()
+        # Changed documents first (their partners' results depend on them), then the rest, by id.
+        order = sorted(due, key=lambda doc_id: (doc_id not in changed, doc_id))
+        return Plan(documents, protocol_fp, settings_fp, order, changed, reasons)
+
+    def _close_to_changed(self, session: Session, documents: dict[int, DocumentInput], changed: set[int],
+                          already: set[int]) -> set[int]:
+        """Documents not yet due with a statement similar enough to a new statement of a changed
+        document to be compared with it now (so findings on *their* statements can appear)."""
+        candidates = [doc_id for doc_id in documents if doc_id not in already]
+        if not candidates:
+            return set()
+        old_keys = set()
+        states = {s.document_id: s for s in session.scalars(select(BatchDocumentState).where(
+            BatchDocumentState.document_id.in_(list(changed))))}
+        version_ids = [s.version_id for s in states.values() if s.version_id]
+        for keys in _keys_by_version(session, StoredStatement.document_version_id, version_ids).values():
+            old_keys.update(keys)
+        owners = {documents[d].version_id: (documents[d].path, ROLE_DOCUMENT, documents[d].department)
+                  for d in changed}
+        fresh = [s for statements in _statements_by_version(session, StoredStatement.document_version_id,
+                                                             owners).values()
+                 for s in statements if s.key not in old_keys]
+        if not fresh:
+            return set()
+        owners = {documents[d].version_id: (documents[d].path, ROLE_DOCUMENT, documents[d].department)
+                  for d in candidates}
+        others = [s for statements in _statements_by_version(session, StoredStatement.document_version_id,
+                                                             owners).values() for s in statements]
+        if not others:
+            return set()
+        fresh_vectors = self.checker.embed(fresh)
+        floor = min(self.settings.document_similarity_floor, self.settings.similarity_floor)
+        paths = {documents[d].path: d for d in candidates}
+        close: set[int] = set()
+        for chunk in _chunks(others, 4096):
+            vectors = self.checker.embed(chunk)
+            best = (vectors @ fresh_vectors.T).max(axis=1)
+            for statement, score in zip(chunk, best):
+                if score >= floor:
+                    close.add(paths[statement.path])
+        return close
+
+    # --- checking ------------------------------------------------------------------------------
+
+    def _load_context(self, session: Session, plan: Plan) -> tuple[list[Statement], dict[str, Any], list[Statement], dict[str, Any]]:
+        protocol_rows = _current_protocol_versions(session)
+        protocol_statements = _statements_by_version(
+            session, StoredStatement.protocol_version_id,
+            {version_id: (path, ROLE_PROTOCOL, "") for _, path, version_id in protocol_rows})
+        protocols = [s for _, _, version_id in protocol_rows for s in protocol_statements[version_id]]
+        protocol_ids = {path: SimpleNamespace(id=protocol_id) for protocol_id, path, _ in protocol_rows}
+        items = sorted(plan.documents.values(), key=lambda item: item.path)
+        by_version = _statements_by_version(session, StoredStatement.document_version_id,
+                                            {i.version_id: (i.path, ROLE_DOCUMENT, i.department) for i in items})
+        for item in items:
+            if not by_version[item.version_id] and item.id in plan.due:
+                by_version[item.version_id] = self._reread(session, item, plan)
+        documents = [s for item in items for s in by_version[item.version_id]]
+        document_ids = {item.path: SimpleNamespace(id=item.id) for item in items}
+        return protocols, protocol_ids, documents, document_ids
+
+    def _reread(self, session: Session, item: DocumentInput, plan: Plan) -> list[Statement]:
+        """A version stored without statements: read its file again (or record why not)."""
+        version = session.get(DocumentVersion, item.version_id)
+        try:
+            return self.checker.read(item.path, version.content, ROLE_DOCUMENT, item.department)
+        except DocumentError as error:
+            plan.unreadable[item.id] = error.reason
+        except Exception as error:  # a reader crash on one file must not stop the batch
+            plan.unreadable[item.id] = f"{type(error).__name__}: {error}"
+        return []
+
+    def _embed_all(self, protocols: list[Statement], documents: list[Statement], outcome: BatchOutcome) -> None:
+        """Embed every statement once, in slices (cache first), so checking never waits on the model."""
+        store = getattr(self.checker, "store", None)
+        computed_before = getattr(store, "computed", 0)
+        unique: dict[str, Statement] = {}
+        for statement in (*protocols, *documents):
+            unique.setdefault(statement.key, statement)
+        statements = list(unique.values())
+        total = len(statements)
+        bar = self._bar(total, "embedding")
+        done = 0
+        slice_size = max(256, self.settings.encode_batch_size * 32)
+        for chunk in _chunks(statements, slice_size):
+            self._check_stop()
+            self.checker.embed(chunk)
+            done += len(chunk)
+            outcome.embeddings_computed = getattr(store, "computed", 0) - computed_before
+            outcome.embeddings_reused = done - outcome.embeddings_computed
+            bar(len(chunk))
+            self._save_progress(outcome, "embedding", done=done, total=total)
+        bar(None)
+        log.info("run #%s embedded %d distinct statements: %d computed, %d from the cache",
+                 self.run_id, total, outcome.embeddings_computed, outcome.embeddings_reused)
+
+    def _check_due(self, plan: Plan, outcome: BatchOutcome) -> None:
+        with self.sessions() as session:
+            protocols, protocol_ids, documents, document_ids = self._load_context(session, plan)
+        for doc_id, reason in plan.unreadable.items():
+            outcome.errors[plan.documents[doc_id].path] = reason
+            log.warning("run #%s: %s is unreadable: %s", self.run_id, plan.documents[doc_id].path, reason)
+        self._embed_all(protocols, documents, outcome)
+        counts_by_path: dict[str, int] = {}
+        for statement in documents:
+            counts_by_path[statement.path] = counts_by_path.get(statement.path, 0) + 1
+        due = [d for d in plan.due if d not in plan.unreadable]
+        chunks = list(self._chunk_documents(due, plan, counts_by_path))
+        bar = self._bar(outcome.statements_total, "checking")
+        pause_after = int(os.environ.get(PAUSE_AFTER_ENV, "0") or 0)
+        for chunk in chunks:
+            self._check_stop()
+            self._check_chunk(chunk, plan, protocols, protocol_ids, documents, document_ids, outcome,
+                              counts_by_path)
+            bar(sum(len(plan.documents[d].keys) for d in chunk))
+            if pause_after and outcome.documents_checked >= pause_after:
+                pause_after = 0
+                seconds = float(os.environ.get(PAUSE_SECONDS_ENV, "3600"))
+                log.warning("run #%s: test hook %s: pausing %.0f s after %d documents", self.run_id,
+                            PAUSE_AFTER_ENV, seconds, outcome.documents_checked)
+                print(f"PAUSED run={self.run_id} documents={outcome.documents_checked}", file=sys.stderr, flush=True)
+                time.sleep(seconds)
+        bar(None)
+
+    def _chunk_documents(self, due: list[int], plan: Plan, counts: dict[str, int]) -> Iterator[list[int]]:
+        chunk: list[int] = []
+        statements = 0
+        for doc_id in due:
+            chunk.append(doc_id)
+            statements += counts.get(plan.documents[doc_id].path, 0)
+            if statements >= self.chunk_statements or len(chunk) >= self.chunk_documents:
+                yield chunk
+                chunk, statements = [], 0
+        if chunk:
+            yield chunk
+
+    def _check_chunk(self, chunk: list[int], plan: Plan, protocols, protocol_ids, documents, document_ids,
+                     outcome: BatchOutcome, counts_by_path: dict[str, int]) -> None:
+        """Check a chunk in one transaction; if that fails, each document on its own, so one bad
+        document is recorded as an error and the others still get their results."""
+        try:
+            self._check_documents(chunk, plan, protocols, protocol_ids, documents, document_ids, outcome,
+                                  counts_by_path)
+            return
+        except (BatchInterrupted, KeyboardInterrupt, LockLost):
+            raise
+        except Exception as error:
+            if len(chunk) == 1:
+                path = plan.documents[chunk[0]].path
+                outcome.errors[path] = f"{type(error).__name__}: {error}"
+                log.warning("run #%s: %s failed: %s: %s", self.run_id, path, type(error).__name__, error)
+                self._save_progress(outcome, "checking")
+                return
+            log.warning("run #%s: chunk of %d documents failed (%s); checking them one by one",
+                        self.run_id, len(chunk), type(error).__name__)
+        for doc_id in chunk:
+            self._check_chunk([doc_id], plan, protocols, protocol_ids, documents, document_ids, outcome,
+                              counts_by_path)
+
+    def _check_documents(self, chunk: list[int], plan: Plan, protocols, protocol_ids, documents, document_ids,
+                         outcome: BatchOutcome, counts_by_path: dict[str, int]) -> None:
+        paths = {plan.documents[d].path: d for d in chunk}
+        result = self.checker.check(protocols, documents, only_paths=set(paths))
+        own = [finding for finding in result.findings if finding.statement.path in paths]
+        partners = _partners(result, paths, document_ids)
+        counts = RunCounts()
+        with self.sessions() as session:
+            run = session.get(CheckRun, self.run_id)
+            seen = _upsert_findings(session, run, own, protocol_ids, document_ids, counts)
+            _resolve_missing(session, run, set(chunk), seen, None, counts)
+            for doc_id in chunk:
+                item = plan.documents[doc_id]
+                state = session.get(BatchDocumentState, doc_id) or BatchDocumentState(document_id=doc_id)
+                state.input_fingerprint = item.input_fingerprint
+                state.content_fingerprint = item.content_fingerprint
+                state.version_id = item.version_id
+                state.statements = counts_by_path.get(item.path, 0)
+                state.partners = sorted(partners.get(item.path, ()))
+                state.dirty = False
+                state.checked_run_id = self.run_id
+                state.checked_at = utcnow()
+                session.add(state)
+            outcome.documents_checked += len(chunk)
+            outcome.statements_checked += sum(counts_by_path.get(p, 0) for p in paths)
+            outcome.pairs_judged += result.pairs_judged
+            outcome.findings_new += counts.findings_new
+            outcome.findings_unchanged += counts.findings_unchanged
+            outcome.findings_resolved += counts.findings_resolved
+            outcome.findings_reopened += counts.findings_reopened
+            for path, message in counts.errors.items():
+                outcome.errors[path] = message
+            self._copy_counts(run, outcome)
+            self._progress_row(session, outcome, "checking")
+            session.commit()
+        self.lock.heartbeat()
+        log.debug("run #%s: checked %s", self.run_id, ", ".join(sorted(paths)))
+
+    def _touch_skipped(self, plan: Plan, outcome: BatchOutcome) -> None:
+        """Findings of documents this run did not need to re-check still occur: say so."""
+        due = set(plan.due)
+        skipped = [doc_id for doc_id in plan.documents if doc_id not in due]
+        if not skipped:
+            return
+        with self.sessions() as session:
+            for chunk in _chunks(skipped, 500):
+                occurring = and_(Finding.document_id.in_(chunk), Finding.resolved_by_run_id.is_(None),
+                                 Finding.resolved_by_version_id.is_(None))
+                count = session.scalar(select(func.count()).select_from(Finding).where(occurring)) or 0
+                if count:
+                    session.execute(update(Finding).where(occurring).values(
+                        last_seen_run_id=self.run_id, updated_at=Finding.updated_at),
+                        execution_options={"synchronize_session": False})
+                outcome.findings_unchanged += count
+            session.commit()
+
+    # --- progress ------------------------------------------------------------------------------
+
+    def _progress_row(self, session: Session, outcome: BatchOutcome, phase: str, done: int | None = None,
+                      total: int | None = None) -> BatchRunProgress:
+        row = session.get(BatchRunProgress, self.run_id) or BatchRunProgress(run_id=self.run_id)
+        row.phase = phase
+        if phase == "embedding" and done is not None:
+            row.done, row.total = done, total or 0
+        elif phase != "done" or not row.total:
+            row.done, row.total = outcome.statements_checked, outcome.statements_total
+        row.documents_total = outcome.documents_total
+        row.documents_due = outcome.documents_total - outcome.documents_skipped
+        row.statements_due = outcome.statements_total
+        session.add(row)
+        return row
+
+    def _save_progress(self, outcome: BatchOutcome, phase: str, done: int | None = None,
+                       total: int | None = None) -> None:
+        with self.sessions() as session:
+            run = session.get(CheckRun, self.run_id)
+            self._copy_counts(run, outcome)
+            self._progress_row(session, outcome, phase, done, total)
+            session.commit()
+        self.lock.heartbeat()
+
+    def _bar(self, total: int, description: str) -> Callable[[int | None], None]:
+        """A tqdm bar on stderr when it is a terminal (no-op otherwise): call with a step, None to close."""
+        if not self.progress or total <= 0:
+            return lambda step: None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=description, unit="stmt", file=sys.stderr, dynamic_ncols=True,
+                   leave=True, mininterval=0.5)
+
+        def step(amount: int | None) -> None:
+            if amount is None:
+                bar.close()
+            else:
+                bar.update(amount)
+        return step
+
+
+def _partners(result: Any, paths: dict[str, int], document_ids: dict[str, Any]) -> dict[str, set[int]]:
+    """For each checked document path, the other documents its statements were compared with."""
+    partners: dict[str, set[int]] = {path: set() for path in paths}
+    for alignment in getattr(result, "alignments", None) or ():
+        statement = getattr(alignment, "statement", None)
+        if statement is None or statement.path not in partners:
+            continue
+        for candidate in getattr(alignment, "candidates", ()) or ():
+            source = getattr(candidate, "source", None) or getattr(candidate, "statement", None) or candidate
+            path = getattr(source, "path", None)
+            role = getattr(source, "role", ROLE_DOCUMENT)
+            if role == ROLE_DOCUMENT and path and path != statement.path and path in document_ids:
+                partners[statement.path].add(document_ids[path].id)
+    return partners
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+def migrate_database(database: DatabaseEngine) -> None:
+    """Bring the schema to the newest migration (the batch's tables included)."""
+    from alembic import command
+
+    from web.db import alembic_config
+
+    with database.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+def make_database(settings: Settings) -> DatabaseEngine:
+    from web import PROJECT_ROOT
+    from web.db import make_engine, resolve_database_url
+
+    return make_engine(resolve_database_url(settings.database_url, PROJECT_ROOT))
+
+
+def run_nightly(settings: Settings | None = None, *, database: DatabaseEngine | None = None, checker: Any = None,
+                user_id: Optional[int] = None, force: bool = False, progress: bool | None = None,
+                stop_event: Optional[threading.Event] = None, **options: Any) -> BatchOutcome:
+    """Run the batch once (raises :class:`BatchRefused` when another run holds the lock)."""
+    settings = settings or load_settings()
+    database = database or make_database(settings)
+    batch = NightlyBatch(settings, database, checker, user_id=user_id, force=force, progress=progress,
+                         stop_event=stop_event, **options)
+    return batch.run()
+
+
+def _exit_code(outcome: BatchOutcome) -> int:
+    if outcome.status != "succeeded":
+        return EXIT_FAILED
+    return EXIT_DOCUMENT_ERRORS if outcome.errors else EXIT_OK
+
+
+def _summary(outcome: BatchOutcome) -> str:
+    text = (f"Nightly run #{outcome.run_id} {outcome.status}: {outcome.documents_checked} of "
+            f"{outcome.documents_total} documents checked ({outcome.documents_skipped} unchanged, skipped), "
+            f"{outcome.statements_checked} statements; embeddings {outcome.embeddings_computed} computed, "
+            f"{outcome.embeddings_reused} reused; findings {outcome.findings_new} new, "
+            f"{outcome.findings_unchanged} unchanged, {outcome.findings_resolved} resolved, "
+            f"{outcome.findings_reopened} reopened")
+    if outcome.interrupted_runs:
+        text += f"; marked run(s) {', '.join(f'#{r}' for r in outcome.interrupted_runs)} interrupted"
+    if outcome.errors:
+        text += f"; {len(outcome.errors)} document(s) failed: " + ", ".join(sorted(outcome.errors))
+    if outcome.reason:
+        text += f"; {outcome.reason}"
+    return text
+
+
+class _Signals:
+    """SIGTERM (systemd stop, kill) and SIGINT end the run after the current chunk, as interrupted."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Signals":
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGTERM, signal.SIGINT):
+                self.previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number: int, _frame: Any) -> None:
+        if self.event.is_set():  # second signal: stop now
+            raise KeyboardInterrupt
+        log.warning("received %s: stopping after the current chunk", signal.Signals(number).name)
+        self.event.set()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("web").setLevel(level)
+
+
+def nightly_main(argv: Sequence[str] | None = None) -> int:
+    """``touchpoint nightly``: run the batch once. Exit status 0 done, 1 failed or interrupted,
+    2 done but some documents failed, 3 another run is in progress."""
+    parser = argparse.ArgumentParser(prog="touchpoint nightly", description="Re-check every document "
+                                     "against the protocols and each other (only what changed).")
+    parser.add_argument("--database-url", help="database (default: TOUCHPOINT_DATABASE_URL / DATABASE_URL)")
+    parser.add_argument("--force", action="store_true", help="re-check every document, changed or not")
+    parser.add_argument("--progress", dest="progress", action="store_true", default=None,
+                        help="show a progress bar (default: when stderr is a terminal)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="also debug messages")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    _configure_logging(args.verbose - args.quiet)
+    overrides = {"database_url": args.database_url} if args.database_url else {}
+    settings = load_settings(**overrides)
+    database = make_database(settings)
+    migrate_database(database)
+    stop = threading.Event()
+    with _Signals(stop):
+        try:
+            outcome = run_nightly(settings, database=database, force=args.force, progress=args.progress,
+                                  stop_event=stop)
+        except BatchRefused as refused:
+            print(f"touchpoint nightly: {refused}", file=sys.stderr)
+            return EXIT_LOCKED
+    print(_summary(outcome), file=sys.stderr if outcome.status != "succeeded" else sys.stdout)
+    return _exit_code(outcome)
+
+
+# --- the web side: CLI command, "Check everything now", progress line -----------------------
+
+def progress_text(run: CheckRun, session: Session | None = None) -> str:
+    """A line for the runs page while a nightly run is going, e.g.
+    "checking: 412 / 3,000 statements, 14% (40 of 1,800 documents due)"; empty otherwise."""
+    if run is None or run.status != "running" or run.kind != RUN_KIND:
+        return ""
+    if session is None:
+        from web.db import get_session
+
+        session = get_session()
+    row = session.get(BatchRunProgress, run.id)
+    if row is None:
+        return "starting"
+    due = f" ({row.documents_due:,} of {row.documents_total:,} documents due)" if row.documents_total else ""
+    if row.phase in ("embedding", "checking") and row.total:
+        return f"{row.phase}: {row.done:,} / {row.total:,} statements, {100 * row.done // row.total}%{due}"
+    return {"planned": "planned" + due, "starting": "starting"}.get(row.phase, row.phase)
+
+
+def register_batch_commands(app: Any) -> None:
+    """``flask --app web nightly``, ``POST /runs/check-now`` and the ``batch_progress`` template
+    function (``{{ batch_progress(run) }}``)."""
+    import click
+    from flask import Blueprint, current_app, flash, g, jsonify, redirect, url_for
+
+    from web.auth import roles_required
+    from web.db import get_session
+
+    @click.command("nightly")
+    @click.option("--force", is_flag=True, help="Re-check every document, changed or not.")
+    @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+    def nightly_command(force: bool, progress: bool | None) -> None:
+        """Re-check every document against the protocols and each other (only what changed)."""
+        _configure_logging(0)
+        settings = current_app.extensions["touchpoint_settings"]
+        database = current_app.extensions["touchpoint_db"]
+        migrate_database(database)
+        stop = threading.Event()
+        with _Signals(stop):
+            try:
+                outcome = run_nightly(settings, database=database, force=force, progress=progress,
+                                      stop_event=stop, checker=_app_checker(current_app))
+            except BatchRefused as refused:
+                raise click.ClickException(str(refused)) from None
+        click.echo(_summary(outcome), err=outcome.status != "succeeded")
+        code = _exit_code(outcome)
+        if code:
+            raise SystemExit(code)
+
+    app.cli.add_command(nightly_command)
+    bp = Blueprint("batch", __name__, url_prefix="/runs")
+
+    @bp.post("/check-now")
+    @roles_required("admin")
+    def check_now():
+        batch = NightlyBatch(current_app.extensions["touchpoint_settings"], current_app.extensions["touchpoint_db"],
+                             _app_checker(current_app), user_id=g.user.id, progress=False)
+        try:
+            run_id = batch.prepare()
+        except BatchRefused as refused:
+            flash(f"Not started: {refused}", "error")
+            return redirect(url_for("runs.index"))
+        thread = threading.Thread(target=_background, args=(batch,), name=f"nightly-run-{run_id}", daemon=True)
+        thread.start()
+        flash(f"Check run #{run_id} started: every document is re-checked in the background "
+              "(only what changed). This page shows its progress.", "success")
+        return redirect(url_for("runs.detail", run_id=run_id))
+
+    @bp.get("/<int:run_id>/progress")
+    @roles_required("admin", "quality_officer")
+    def progress(run_id: int):
+        run = get_session().get(CheckRun, run_id)
+        if run is None:
+            return jsonify(error="no such run"), 404
+        row = get_session().get(BatchRunProgress, run_id)
+        return jsonify(id=run.id, status=run.status, phase=row.phase if row else None,
+                       done=row.done if row else None, total=row.total if row else None,
+                       line=progress_text(run))
+
+    app.register_blueprint(bp)
+    app.jinja_env.globals["batch_progress"] = progress_text
+
+
+def _app_checker(app: Any) -> Any:
+    from web.library import get_engine
+
+    return get_engine(app)
+
+
+def _background(batch: NightlyBatch) -> None:
+    try:
+        batch.execute()
+    except Exception:  # execute records failures itself; this is the last resort
+        log.exception("background nightly run #%s crashed", batch.run_id)
