@@ -6,7 +6,7 @@ change something do. Errors are JSON: ``{"error": ..., "message": ..., "status":
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 
 from web import csrf
 from web.accounts import find_department
@@ -23,7 +23,10 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.before_request
 def _csrf_for_sessions() -> None:
     """Token calls are exempt from CSRF; calls riding on a browser session are not."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("token_auth"):
+    if g.get("user") is None:
+        abort(401, description="Log in or send 'Authorization: Bearer <token>'.")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("token_auth") \
+            and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
 
 

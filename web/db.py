@@ -1,6 +1,7 @@
 """Database plumbing: one SQLAlchemy engine per app, one session per request, migrations."""
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from alembic import command
@@ -13,8 +14,20 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _postgres_driver(url: str) -> str:
+    """``postgres://`` and plain ``postgresql://`` use psycopg2 unless psycopg 3 is installed
+    (SQLAlchemy 2.1 defaults to psycopg 3; our requirements ship psycopg2-binary)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg") is None:
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return url
+
+
 def resolve_database_url(url: str, root: Path) -> str:
-    """Relative SQLite paths are taken relative to ``root`` (the project), and their folder made."""
+    """Relative SQLite paths are taken relative to ``root`` (the project), and their folder made;
+    PostgreSQL URLs get a driver that is installed."""
+    url = _postgres_driver(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return url

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import Select, case, distinct, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload
 
 from web.models import FINDING_STATUSES, Department, Document, Finding, Protocol, User
@@ -83,8 +83,8 @@ def filter_options(session: Session, user: User) -> dict[str, list[Any]]:
         departments = departments.where(Department.id == (user.department_id or -1))
     return {
         "departments": list(session.scalars(departments)),
-        "kinds": sorted(session.scalars(select(distinct(base.c.kind)))),
-        "severities": sorted(session.scalars(select(distinct(base.c.severity))),
+        "kinds": sorted(session.scalars(select(base.c.kind).distinct())),
+        "severities": sorted(session.scalars(select(base.c.severity).distinct()),
                              key=lambda s: -SEVERITY_RANK.get(s, 0)),
         "statuses": list(FINDING_STATUSES),
         "protocols": list(session.scalars(select(Protocol).order_by(Protocol.title))),
