@@ -443,6 +443,8 @@ class NightlyBatch:
         candidates = [doc_id for doc_id in documents if doc_id not in already]
         if not candidates:
             return set()
+        if not hasattr(self.checker, "embed"):  # an engine without embeddings: be conservative
+            return set(candidates)
         old_keys = set()
         states = {s.document_id: s for s in session.scalars(select(BatchDocumentState).where(
             BatchDocumentState.document_id.in_(list(changed))))}
@@ -506,6 +508,8 @@ class NightlyBatch:
 
     def _embed_all(self, protocols: list[Statement], documents: list[Statement], outcome: BatchOutcome) -> None:
         """Embed every statement once, in slices (cache first), so checking never waits on the model."""
+        if not hasattr(self.checker, "embed"):
+            return
         store = getattr(self.checker, "store", None)
         computed_before = getattr(store, "computed", 0)
         unique: dict[str, Statement] = {}
@@ -800,6 +804,8 @@ def nightly_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--progress", dest="progress", action="store_true", default=None,
                         help="show a progress bar (default: when stderr is a terminal)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("--chunk-documents", type=int, default=40,
+                        help="documents per transaction (default 40; also at most ~1500 statements)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="also debug messages")
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -812,7 +818,7 @@ def nightly_main(argv: Sequence[str] | None = None) -> int:
     with _Signals(stop):
         try:
             outcome = run_nightly(settings, database=database, force=args.force, progress=args.progress,
-                                  stop_event=stop)
+                                  stop_event=stop, chunk_documents=max(1, args.chunk_documents))
         except BatchRefused as refused:
             print(f"touchpoint nightly: {refused}", file=sys.stderr)
             return EXIT_LOCKED
@@ -915,3 +921,7 @@ def _background(batch: NightlyBatch) -> None:
         batch.execute()
     except Exception:  # execute records failures itself; this is the last resort
         log.exception("background nightly run #%s crashed", batch.run_id)
+
+
+if __name__ == "__main__":
+    raise SystemExit(nightly_main())

@@ -138,3 +138,51 @@ def document_id_from(response) -> int:
     """The document id a successful upload redirected to."""
     location = response.headers["Location"]
     return int(location.rstrip("/").rsplit("/", 1)[-1])
+
+
+# --- sample files in every accepted format ----------------------------------------------------
+
+LEAFLET_LINES = ("Do not eat any food for 4 hours before your arrival time.",
+                 "Bring a list of your usual medicines with you.",
+                 "You may drink clear fluids until 2 hours before your arrival time.")
+
+
+def leaflet_txt() -> bytes:
+    return ("YOUR DAY SURGERY\n\n" + "\n\n".join(LEAFLET_LINES) + "\n").encode()
+
+
+def leaflet_html() -> bytes:
+    items = "".join(f"<li>{line}</li>" for line in LEAFLET_LINES)
+    return f"<!doctype html><html><body><h1>Your day surgery</h1><ul>{items}</ul></body></html>".encode()
+
+
+def leaflet_docx() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Your day surgery", level=1)
+    for line in LEAFLET_LINES:
+        document.add_paragraph(line)
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def leaflet_pdf() -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(72, 780, "Your day surgery")
+    page.setFont("Helvetica", 11)
+    for index, line in enumerate(LEAFLET_LINES):
+        page.drawString(72, 740 - 28 * index, line)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+LEAFLETS = {"md": lambda: LEAFLET_MD, "txt": leaflet_txt, "html": leaflet_html, "docx": leaflet_docx,
+            "pdf": leaflet_pdf}

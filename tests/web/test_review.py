@@ -1,0 +1,106 @@
+"""Reviewing findings, and what re-uploads do to reviewer decisions."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from web.models import AuditEntry, Finding
+from web_support import LEAFLET_MD, document_id_from, new_version, upload
+
+KEPT = LEAFLET_MD.replace(b"Bring a list of your usual medicines with you.",
+                          b"Bring a list of your usual medicines and allergies with you.")
+GONE = LEAFLET_MD.replace(b"- Do not eat any food for 4 hours before your arrival time.\n", b"")
+
+
+def _food_finding(db, document_id: int) -> Finding:
+    db.expire_all()
+    findings = db.scalars(select(Finding).where(Finding.document_id == document_id)).all()
+    matches = [f for f in findings if "eat any food for 4 hours" in f.statement_text]
+    assert matches, [f.statement_text for f in findings]
+    return matches[0]
+
+
+def _uploaded_leaflet(client, seed, login_as) -> int:
+    login_as("lead")
+    return document_id_from(upload(client, seed["surgery"], "leaflet.md", LEAFLET_MD))
+
+
+def test_a_dismissal_and_comments_survive_a_re_upload_that_keeps_the_statement(client, seed, login_as, db):
+    document_id = _uploaded_leaflet(client, seed, login_as)
+    finding = _food_finding(db, document_id)
+    first_run = finding.last_seen_run_id
+    login_as("officer")
+    assert client.post(f"/findings/{finding.id}/dismiss", data={"reason": "Anaesthetist agreed 4 hours"}).status_code == 302
+    client.post(f"/findings/{finding.id}/comments", data={"body": "Checked with Dr Raman."})
+    login_as("lead")
+    assert new_version(client, document_id, "leaflet.md", KEPT).status_code == 302
+    again = _food_finding(db, document_id)
+    assert again.id == finding.id
+    assert (again.status, again.status_reason) == ("dismissed", "Anaesthetist agreed 4 hours")
+    assert [c.body for c in again.comments] == ["Checked with Dr Raman."]
+    assert again.last_seen_run_id > first_run
+
+
+def test_a_finding_whose_statement_is_gone_is_resolved_by_the_new_version(client, seed, login_as, db):
+    document_id = _uploaded_leaflet(client, seed, login_as)
+    finding = _food_finding(db, document_id)
+    response = new_version(client, document_id, "leaflet.md", GONE)
+    assert response.status_code == 302
+    db.expire_all()
+    resolved = db.get(Finding, finding.id)
+    assert resolved.status == "resolved"
+    assert resolved.resolved_by_version.number == 2
+    page = client.get(f"/documents/{document_id}").get_data(as_text=True)
+    assert "resolved by version 2" in page
+    detail = client.get(f"/findings/{finding.id}").get_data(as_text=True)
+    assert "resolved by version 2" in detail
+
+
+def test_a_resolved_finding_that_comes_back_is_reopened_and_logged(client, seed, login_as, db):
+    document_id = _uploaded_leaflet(client, seed, login_as)
+    finding = _food_finding(db, document_id)
+    new_version(client, document_id, "leaflet.md", GONE)
+    new_version(client, document_id, "leaflet.md", LEAFLET_MD)
+    back = _food_finding(db, document_id)
+    assert back.id == finding.id and back.status == "open"
+    assert back.resolved_by_version_id is None
+    actions = db.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "finding",
+                                                         AuditEntry.target_id == finding.id)).all()
+    assert actions == ["resolve_auto", "reopen"]
+
+
+def test_dismissing_needs_a_reason(client, seed, login_as, db):
+    finding = _food_finding(db, _uploaded_leaflet(client, seed, login_as))
+    login_as("officer")
+    response = client.post(f"/findings/{finding.id}/dismiss", data={"reason": "   "})
+    assert response.status_code == 400
+    assert "Give a reason" in response.get_data(as_text=True)
+    assert _food_finding(db, finding.document_id).status == "open"
+
+
+def test_confirm_resolve_and_reopen_are_recorded_in_the_findings_history(client, seed, login_as, db):
+    finding = _food_finding(db, _uploaded_leaflet(client, seed, login_as))
+    login_as("officer")
+    for action, status in (("confirm", "confirmed"), ("resolve", "resolved"), ("reopen", "open")):
+        assert client.post(f"/findings/{finding.id}/{action}", data={"reason": f"{action} note"}).status_code == 302
+        assert _food_finding(db, finding.document_id).status == status
+    page = client.get(f"/findings/{finding.id}").get_data(as_text=True)
+    for action in ("confirm", "resolve", "reopen"):
+        assert f"{action} note" in page
+    assert client.post(f"/findings/{finding.id}/delete").status_code == 404
+
+
+def test_a_lead_can_comment_on_their_finding_but_not_review_it(client, seed, login_as, db):
+    finding = _food_finding(db, _uploaded_leaflet(client, seed, login_as))
+    assert client.post(f"/findings/{finding.id}/comments", data={"body": "We will fix the leaflet."}).status_code == 302
+    assert client.post(f"/findings/{finding.id}/confirm").status_code == 403
+    assert client.post(f"/findings/{finding.id}/comments", data={"body": ""}).status_code == 400
+    page = client.get(f"/findings/{finding.id}").get_data(as_text=True)
+    assert "We will fix the leaflet." in page
+    assert 'action="/findings/%d/confirm"' % finding.id not in page
+
+
+def test_the_finding_detail_shows_both_statements_with_the_differing_facts_marked(client, seed, login_as, db):
+    finding = _food_finding(db, _uploaded_leaflet(client, seed, login_as))
+    page = client.get(f"/findings/{finding.id}").get_data(as_text=True)
+    assert page.count('<mark class="fact">') >= 2
+    assert "Do not eat any food for" in page and "protocols/fasting.md" in page

@@ -1,0 +1,99 @@
+"""Uploading documents: every accepted format, refused files (nothing saved), escaping."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from web.models import AuditEntry, Document, DocumentVersion, Finding, StoredStatement
+from web_support import LEAFLETS, build_app, document_id_from, login, seed_data, upload
+
+
+def _counts(db) -> tuple[int, ...]:
+    db.expire_all()
+    return tuple(db.scalar(select(func.count()).select_from(model))
+                 for model in (Document, DocumentVersion, StoredStatement, Finding, AuditEntry))
+
+
+@pytest.mark.parametrize("suffix", sorted(LEAFLETS))
+def test_a_leaflet_in_each_accepted_format_is_stored_with_its_statements_and_checked(client, seed, login_as, db, suffix):
+    login_as("lead")
+    response = upload(client, seed["surgery"], f"leaflet.{suffix}", LEAFLETS[suffix]())
+    assert response.status_code == 302
+    document = db.get(Document, document_id_from(response))
+    version = document.current
+    assert version.number == 1 and version.filename == f"leaflet.{suffix}"
+    assert any("eat any food for 4 hours" in s.text for s in version.statements)
+    page = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert "Bring a list of your usual medicines with you." in page
+    findings = db.scalars(select(Finding).where(Finding.document_id == document.id)).all()
+    assert any("4" in f.statement_text and f.source_path == "protocols/fasting.md" for f in findings)
+
+
+@pytest.mark.parametrize("filename,data,message", [
+    ("broken.docx", b"PK\x03\x04 this is not really a zip archive", "not a valid .docx"),
+    ("empty.md", b"", "empty"),
+    ("blank.txt", b"   \n\n   \n", "no text"),
+    ("junk.txt", bytes(range(256)) * 20, "binary"),
+    ("mislabelled.pdf", b"<html><body><p>Eat nothing for six hours.</p></body></html>", "not a PDF"),
+    ("program.exe", b"MZ\x90\x00\x03", "not accepted"),
+    ("noextension", b"Plain words in a file without a suffix.", "not accepted"),
+])
+def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_saved(client, seed, login_as, db, filename, data,
+                                                                          message):
+    login_as("lead")
+    before = _counts(db)
+    response = upload(client, seed["surgery"], filename, data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _counts(db) == before
+
+
+def test_a_missing_file_is_refused_without_an_error_page(client, seed, login_as):
+    login_as("lead")
+    response = client.post("/documents/upload", data={"department": str(seed["surgery"])},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Choose a file" in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_size_limit_gets_the_friendly_413_page_and_nothing_is_saved(
+        database_url, engine, engine_settings, tmp_path):
+    app = build_app(database_url, engine, engine_settings.replace(upload_max_bytes=4096))
+    seed = seed_data(app)
+    client = app.test_client()
+    login(client, "lead")
+    response = upload(client, seed["surgery"], "huge.md", b"# Big\n\n" + b"A sentence of words. " * 1000)
+    assert response.status_code == 413
+    assert "larger than the limit" in response.get_data(as_text=True)
+    assert client.get("/documents").get_data(as_text=True).count("huge.md") == 0
+    app.extensions["touchpoint_db"].dispose()
+
+
+def test_document_text_is_escaped_so_a_script_tag_shows_as_text(client, seed, login_as):
+    login_as("lead")
+    data = b"# Notes\n\n- Press the call button <script>alert('x')</script> if you feel unwell after surgery.\n"
+    response = upload(client, seed["surgery"], "script.md", data)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_uploading_the_same_bytes_again_adds_no_version(client, seed, login_as, db):
+    login_as("lead")
+    first = upload(client, seed["surgery"], "leaflet.md", LEAFLETS["md"]())
+    again = upload(client, seed["surgery"], "leaflet.md", LEAFLETS["md"]())
+    assert document_id_from(first) == document_id_from(again)
+    assert len(db.get(Document, document_id_from(first)).versions) == 1
+    assert "identical" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_every_version_can_be_downloaded_byte_for_byte(client, seed, login_as):
+    login_as("lead")
+    original = LEAFLETS["docx"]()
+    document_id = document_id_from(upload(client, seed["surgery"], "leaflet.docx", original))
+    response = client.get(f"/documents/{document_id}/versions/1/download")
+    assert response.status_code == 200
+    assert response.data == original
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert client.get(f"/documents/{document_id}/versions/9/download").status_code == 404
