@@ -51,6 +51,7 @@ class Settings:
     similarity_floor: float = 0.45
     document_similarity_floor: float = 0.55
     fuzzy_floor: float = 80.0
+    affinity_margin: float = 0.08
     # --- judging ----------------------------------------------------------------------------
     min_score: float = 0.5
     # --- web app ----------------------------------------------------------------------------
@@ -71,7 +72,7 @@ class Settings:
     def fingerprint(self) -> str:
         """What engine results depend on: a change here invalidates stored results."""
         parts = (self.model_name, self.model_path and Path(self.model_path).name, self.top_k,
-                 self.similarity_floor, self.document_similarity_floor, self.fuzzy_floor)
+                 self.similarity_floor, self.document_similarity_floor, self.fuzzy_floor, self.affinity_margin)
         return "|".join(str(part) for part in parts)
 
 
@@ -92,6 +93,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "similarity_floor": (-1.0, 1.0),
     "document_similarity_floor": (-1.0, 1.0),
     "fuzzy_floor": (0.0, 100.0),
+    "affinity_margin": (0.0, 2.0),
     "min_score": (0.0, 1.0),
     "upload_max_bytes": (1024, 1024**3),
     "page_size": (1, 1000),

@@ -1,0 +1,145 @@
+"""Alignment: which statements talk about the same thing, and may therefore contradict.
+
+For every document statement: the protocol statements nearest in meaning (embedding top-k above
+a similarity floor, with rapidfuzz lifting near-identical wording), kept only where the scopes
+are compatible and the protocol is about what the document is about. A document statement that
+no protocol covers is aligned with other departments' uncovered statements instead, so
+document-to-document findings arise only on topics no protocol covers.
+
+Cost grows with (document statements x protocol statements) plus (uncovered x uncovered), done
+as chunked matrix products: no Python loop over all pairs.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from checker.records import Statement
+from checker.scope import compatible, statement_names_scope
+from checker.settings import Settings
+
+_CHUNK = 2048
+_FUZZY_POOL = 20
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: Statement
+    similarity: float
+
+
+@dataclass
+class Alignment:
+    statement: Statement
+    candidates: list[Candidate] = field(default_factory=list)
+    covered: bool = False
+
+
+def _file_vectors(statements: Sequence[Statement], vectors: np.ndarray) -> dict[str, np.ndarray]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, statement in enumerate(statements):
+        groups[statement.path].append(index)
+    result = {}
+    for path, rows in groups.items():
+        mean = vectors[rows].mean(axis=0)
+        result[path] = mean / (np.linalg.norm(mean) or 1.0)
+    return result
+
+
+def _top(similarities: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, similarities.shape[1])
+    if k == 0:
+        return np.zeros((similarities.shape[0], 0), dtype=int)
+    part = np.argpartition(-similarities, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(similarities, part, axis=1).argsort(axis=1)[:, ::-1]
+    return np.take_along_axis(part, order, axis=1)
+
+
+def _affinities(documents: Sequence[Statement], doc_vectors: np.ndarray, protocols: Sequence[Statement],
+                protocol_vectors: np.ndarray) -> dict[str, dict[str, float]]:
+    doc_files = _file_vectors(documents, doc_vectors)
+    protocol_files = _file_vectors(protocols, protocol_vectors)
+    names = list(protocol_files)
+    if not names:
+        return {path: {} for path in doc_files}
+    matrix = np.vstack([protocol_files[name] for name in names])
+    return {path: dict(zip(names, (matrix @ vector).tolist())) for path, vector in doc_files.items()}
+
+
+def _related(statement: Statement, source: Statement, affinity: dict[str, float], margin: float) -> bool:
+    best = max(affinity.values(), default=0.0)
+    if affinity.get(source.path, 0.0) >= best - margin:
+        return True
+    return statement_names_scope(statement, source)
+
+
+def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, documents: Sequence[Statement],
+          document_vectors: np.ndarray, settings: Settings, targets: set[str] | None = None) -> list[Alignment]:
+    """Alignments for the document statements whose path is in ``targets`` (all when None)."""
+    rows = list(range(len(documents)))
+    affinity = _affinities(documents, document_vectors, protocols, protocol_vectors)
+    alignments = {i: Alignment(documents[i]) for i in rows}
+    if protocols and rows:
+        for offset in range(0, len(rows), _CHUNK):
+            chunk = rows[offset:offset + _CHUNK]
+            similarities = document_vectors[chunk] @ protocol_vectors.T
+            pool = _top(similarities, max(settings.top_k, _FUZZY_POOL))
+            for row, (index, picks) in enumerate(zip(chunk, pool)):
+                alignment = alignments[index]
+                scored = _rescore(documents[index], [protocols[p] for p in picks],
+                                  similarities[row, picks], settings)
+                for source, similarity in scored[: settings.top_k]:
+                    if similarity < settings.similarity_floor or not compatible(documents[index], source):
+                        continue
+                    if not _related(documents[index], source, affinity[documents[index].path],
+                                    settings.affinity_margin):
+                        continue
+                    alignment.candidates.append(Candidate(source, similarity))
+                alignment.covered = bool(alignment.candidates)
+    _align_uncovered(documents, document_vectors, alignments, settings, targets)
+    return [alignments[i] for i in rows if targets is None or documents[i].path in targets]
+
+
+def _rescore(statement: Statement, sources: list[Statement], similarities: np.ndarray,
+             settings: Settings) -> list[tuple[Statement, float]]:
+    """Embedding similarity, lifted where rapidfuzz sees near-identical wording."""
+    scored = []
+    for source, similarity in zip(sources, similarities.tolist()):
+        ratio = fuzz.token_set_ratio(statement.text, source.text)
+        if ratio >= settings.fuzzy_floor:
+            similarity = max(similarity, ratio / 100.0 * 0.95)
+        scored.append((source, float(similarity)))
+    scored.sort(key=lambda item: item[1], reverse=True)
+    return scored
+
+
+def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignments: dict[int, Alignment],
+                     settings: Settings, targets: set[str] | None) -> None:
+    """Document-to-document candidates among statements no protocol covers, across departments."""
+    uncovered = [i for i, s in enumerate(documents) if not _is_covered(i, alignments)]
+    if len(uncovered) < 2:
+        return
+    wanted = [i for i in uncovered if targets is None or documents[i].path in targets]
+    pool_vectors = vectors[uncovered]
+    for offset in range(0, len(wanted), _CHUNK):
+        chunk = wanted[offset:offset + _CHUNK]
+        similarities = vectors[chunk] @ pool_vectors.T
+        picks = _top(similarities, settings.top_k + 1)
+        for row, index in enumerate(chunk):
+            statement = documents[index]
+            for pick in picks[row]:
+                other = documents[uncovered[pick]]
+                similarity = float(similarities[row, pick])
+                if (similarity < settings.document_similarity_floor or other.department == statement.department
+                        or other.path == statement.path or not compatible(statement, other)):
+                    continue
+                alignments[index].candidates.append(Candidate(other, similarity))
+
+
+def _is_covered(index: int, alignments: dict[int, Alignment]) -> bool:
+    alignment = alignments.get(index)
+    return alignment is not None and alignment.covered

@@ -1,0 +1,385 @@
+"""One detector per kind of contradiction. Each takes the facts of a document statement and of
+its aligned source statement and returns a :class:`Verdict` or None.
+
+A detector's ``confidence`` says how sure the rule itself is; the judge folds in how closely the
+two statements were aligned to make the finding's score.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from rapidfuzz import fuzz
+
+from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, polarity
+from checker.quantities import Quantity
+
+_TOLERANCE = 0.006
+_ANCHORS = frozenset("surgery procedure operation appointment arrival arriv visit discharge colonoscopy admission "
+                     "first second last then".split())
+_STRONG_CLASSES = frozenset({"nsaid", "opioid", "butalbital combination", "triptan", "anticoagulant", "antiplatelet",
+                             "salicylate", "benzodiazepine", "steroid", "antibiotic", "blood thinner"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str
+    confidence: float
+    explanation: str
+    doc_spans: tuple[tuple[int, int], ...]
+    source_spans: tuple[tuple[int, int], ...]
+    facts: tuple[tuple[str, str], ...]
+    severity: str = "medium"
+
+
+@dataclass(frozen=True)
+class PairContext:
+    similarity: float
+    doc_vs_doc: bool
+
+
+def _subject(facts: Facts, skip: list[tuple[int, int]]) -> frozenset[str]:
+    """Informative words outside the given spans: what the statement is about."""
+    text = list(facts.text)
+    for start, end in skip:
+        for index in range(start, end):
+            text[index] = " "
+    from checker.facts import _content  # local: same tokenisation as the facts themselves
+
+    return _content("".join(text)) - GENERIC - _ANCHORS
+
+
+def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:
+    skip_a = [(q.start, q.end) for q in a.quantities]
+    skip_b = [(q.start, q.end) for q in b.quantities]
+    shared = _subject(a, skip_a) & _subject(b, skip_b)
+    return shared if len(shared) >= minimum else frozenset()
+
+
+# --- numeric -------------------------------------------------------------------------------
+
+def _rate(quantity: Quantity) -> tuple[float, float] | None:
+    """Events per hour for "every 6 hours" and "4 times a day"."""
+    if quantity.interval and quantity.dimension == "time" and quantity.low > 0:
+        return 1.0 / quantity.high, 1.0 / quantity.low
+    hours = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 730.5}.get(quantity.per)
+    if quantity.dimension == "count" and quantity.unit == "time" and hours:
+        return quantity.low / hours, quantity.high / hours
+    return None
+
+
+def _comparable(a: Quantity, b: Quantity) -> bool:
+    if (_rate(a) is None) != (_rate(b) is None):
+        return False
+    if _rate(a) is not None:
+        return True
+    return a.key == b.key and a.relation == b.relation
+
+
+def _interval(quantity: Quantity) -> tuple[float, float]:
+    rate = _rate(quantity)
+    low, high = rate if rate else (quantity.low, quantity.high)
+    if quantity.bound == "min":
+        return low, math.inf
+    if quantity.bound == "max":
+        return -math.inf, high
+    return low, high
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-9)
+
+
+def _within(inner: tuple[float, float], outer: tuple[float, float]) -> bool:
+    return (inner[0] >= outer[0] or _close(inner[0], outer[0])) and (inner[1] <= outer[1] or _close(inner[1], outer[1]))
+
+
+def _numbers_conflict(doc: Quantity, src: Quantity, authoritative: bool, trigger: bool) -> bool:
+    if src.alternatives or doc.alternatives:
+        allowed = src.alternatives or (src.low, src.high)
+        values = doc.alternatives or (doc.low, doc.high)
+        return not all(any(_close(v, a) for a in allowed) for v in values) and doc.bound == src.bound == "exact"
+    d, s = _interval(doc), _interval(src)
+    if trigger or not authoritative:
+        return not (_close(d[0], s[0]) or d[0] == s[0]) or not (_close(d[1], s[1]) or d[1] == s[1])
+    return not _within(d, s)
+
+
+def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if not doc.quantities or not src.quantities:
+        return None
+    shared = _shares_subject(doc, src)
+    if not shared or not _same_drugs(doc, src):
+        return None
+    trigger = doc.is_conditional and src.is_conditional
+    for dq in doc.quantities:
+        comparable = [sq for sq in src.quantities if _comparable(dq, sq)]
+        if not comparable:
+            continue
+        conflicts = [sq for sq in comparable if _numbers_conflict(dq, sq, not ctx.doc_vs_doc, trigger)]
+        if len(conflicts) < len(comparable):
+            continue
+        sq = conflicts[0]
+        what = _what(dq, shared)
+        severity = "high" if dq.dimension in {"mass", "volume"} or (trigger and dq.dimension != "time") else "medium"
+        return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}{what}", ((dq.start, dq.end),),
+                       ((sq.start, sq.end),), (("document", dq.text), ("source", sq.text)), severity)
+    return None
+
+
+def _what(quantity: Quantity, shared: frozenset[str]) -> str:
+    words = sorted(shared, key=len, reverse=True)[:2]
+    return f" ({', '.join(sorted(words))})" if words else ""
+
+
+def _same_drugs(a: Facts, b: Facts) -> bool:
+    drugs_a = {d.generic for d in a.drugs if d.generic}
+    drugs_b = {d.generic for d in b.drugs if d.generic}
+    return not drugs_a or not drugs_b or bool(drugs_a & drugs_b)
+
+
+# --- negation ------------------------------------------------------------------------------
+
+def _negative_clauses(facts: Facts) -> list[Clause]:
+    return [c for c in facts.clauses if polarity(c.stance) == NEGATIVE and c.objects]
+
+
+def _drug_stems(facts: Facts) -> set[str]:
+    from checker.facts import _content
+
+    stems: set[str] = set()
+    for drug in facts.drugs:
+        stems |= _content(drug.name)
+    return stems
+
+
+def _time_bounded(clause: Clause, facts: Facts) -> bool:
+    return any(clause.start <= q.start < clause.end and q.dimension == "time" for q in facts.quantities)
+
+
+def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    for negative, positive, negative_is_doc in ((src, doc, False), (doc, src, True)):
+        for clause in _negative_clauses(negative):
+            objects = clause.objects - _drug_stems(negative)
+            if not objects:
+                continue
+            verdict = _opposed(clause, objects, negative, positive, negative_is_doc, ctx)
+            if verdict:
+                return verdict
+    return None
+
+
+def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive: Facts, negative_is_doc: bool,
+             ctx: PairContext) -> Verdict | None:
+    for other in positive.clauses:
+        hits = objects & other.stems
+        if not hits or polarity(other.stance) != POSITIVE:
+            continue
+        if any(hits & c.stems for c in _negative_clauses(positive)):
+            continue
+        if other.stance == "assert" and (ctx.similarity < 0.6 or len(hits) < min(2, len(objects))):
+            continue
+        if len(hits) / len(objects) < 0.34 and ctx.similarity < 0.6:
+            continue
+        if _time_bounded(clause, negative) and _time_bounded(other, positive):
+            continue  # "not for 6 weeks" vs "after 3 weeks" is a numeric question
+        if clause.stance == "cease" and other.stance == "oblige":
+            continue  # "stop X" vs "take X" are sequential steps more often than a clash
+        neg_span, pos_span = (clause.cue_start, clause.end), (other.start, other.end)
+        said = {"forbid": "forbidden", "cease": "stopped", "no_need": "not needed"}[clause.stance]
+        allowed = {"permit": "allowed", "continue": "continued", "oblige": "required", "assert": "stated"}[other.stance]
+        topic = ", ".join(sorted(hits))
+        doc_side, src_side = ((said, allowed) if negative_is_doc else (allowed, said))
+        spans = (neg_span, pos_span) if negative_is_doc else (pos_span, neg_span)
+        confidence = 0.85 if other.stance in {"permit", "continue"} else 0.75
+        return Verdict("negation", confidence, f"{topic}: {doc_side} vs {src_side}", (spans[0],), (spans[1],),
+                       (("document", doc_side), ("source", src_side), ("topic", topic)))
+    return None
+
+
+# --- medication ----------------------------------------------------------------------------
+
+def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    for forbidding, recommending, doc_forbids in ((src, doc, False), (doc, src, True)):
+        for banned in forbidding.drugs:
+            if polarity(banned.stance) != NEGATIVE or banned.stance == "no_need":
+                continue
+            for drug in recommending.drugs:
+                if polarity(drug.stance) != POSITIVE or drug.stance == "assert" and not _recommends(recommending):
+                    continue
+                if any(d.generic == drug.generic and polarity(d.stance) == NEGATIVE for d in recommending.drugs):
+                    continue
+                if not _same_or_member(drug.generic, drug.classes, banned):
+                    continue
+                group = banned.generic or next(iter(banned.classes))
+                named = drug.name if drug.name == drug.generic or not drug.generic else f"{drug.name} ({drug.generic})"
+                doc_drug, src_drug = (banned, drug) if doc_forbids else (drug, banned)
+                text = (f"{named} recommended vs {group} forbidden" if not doc_forbids
+                        else f"{group} forbidden vs {named} recommended")
+                return Verdict("medication", 0.9, text, ((doc_drug.start, doc_drug.end),),
+                               ((src_drug.start, src_drug.end),),
+                               (("document", doc_drug.name), ("source", src_drug.name)), "high")
+    return _different_drug(doc, src, ctx)
+
+
+def _recommends(facts: Facts) -> bool:
+    return any(c.stance in {"permit", "oblige", "continue"} for c in facts.clauses)
+
+
+def _same_or_member(generic: str, classes: frozenset[str], banned) -> bool:
+    if banned.generic:
+        return generic == banned.generic
+    return bool(classes & banned.classes)
+
+
+def _different_drug(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    """Same purpose, different drug: "use Qvar in an attack" vs "use your reliever (albuterol)"."""
+    if ctx.similarity < 0.62:
+        return None
+    doc_drugs = [d for d in doc.drugs if d.generic and d.stance in {"oblige", "permit"}]
+    src_drugs = [d for d in src.drugs if d.generic and d.stance in {"oblige", "permit"}]
+    if not doc_drugs or not src_drugs or any(d.stance in {"forbid", "cease"} for d in doc.drugs + src.drugs):
+        return None
+    doc_generics = {d.generic for d in doc.drugs}
+    src_generics = {d.generic for d in src.drugs}
+    if doc_generics & src_generics:
+        return None
+    doc_classes = set().union(*(d.classes for d in doc_drugs)) & _STRONG_CLASSES
+    src_classes = set().union(*(d.classes for d in src_drugs)) & _STRONG_CLASSES
+    if doc_classes & src_classes or not (doc_classes or src_classes):
+        return None
+    if not _shares_subject(doc, src) - {d.name for d in doc.drugs}:
+        return None
+    d, s = doc_drugs[0], src_drugs[0]
+    return Verdict("medication", 0.7, f"{d.name} vs {s.name} for the same purpose", ((d.start, d.end),),
+                   ((s.start, s.end),), (("document", d.name), ("source", s.name)), "high")
+
+
+# --- action (escalation / whom to contact) ---------------------------------------------------
+
+def _situation(facts: Facts) -> frozenset[str]:
+    from checker.lexicon import load
+
+    people = {w.rstrip("s") for w in load("scope")["generic_people"]}
+    base = facts.condition if facts.condition else facts.stems
+    return frozenset(s for s in base if s not in GENERIC and s not in people and s.rstrip("s") not in people)
+
+
+def action(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if not doc.escalations or not src.escalations:
+        return None
+    situation_doc, situation_src = _situation(doc), _situation(src)
+    shared = situation_doc & situation_src
+    smaller = min(len(situation_doc), len(situation_src)) or 1
+    if len(shared) / smaller < 0.5 and not (shared and ctx.similarity >= 0.8):
+        return None
+    top_doc = max(doc.escalations, key=lambda e: e.level)
+    top_src = max(src.escalations, key=lambda e: e.level)
+    if top_doc.level == top_src.level:
+        return None
+    downgraded = top_doc.level < top_src.level
+    severity = "high" if downgraded and top_src.level >= 4 else "medium"
+    doc_words = doc.text[top_doc.start:top_doc.end]
+    src_words = src.text[top_src.start:top_src.end]
+    explanation = f"{_label(doc_words, top_doc.label)} vs {_label(src_words, top_src.label)} for {', '.join(sorted(shared)[:3])}"
+    return Verdict("action", 0.85, explanation, ((top_doc.start, top_doc.end),), ((top_src.start, top_src.end),),
+                   (("document", top_doc.label), ("source", top_src.label)), severity)
+
+
+def _label(words: str, label: str) -> str:
+    return words if words.lower() in label.lower() else f"{words} ({label.split('/')[0].strip()})"
+
+
+# --- timing --------------------------------------------------------------------------------
+
+def timing(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if doc.hours or src.hours:
+        return None
+    shared = _shares_subject(doc, src)
+    if not shared:
+        return None
+    return _clock(doc, src, shared) or _before_after(doc, src, shared) or _meals(doc, src, shared)
+
+
+def _clock(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
+    if not doc.clocks or not src.clocks:
+        return None
+    for dc in doc.clocks:
+        if any(abs(dc.minutes - sc.minutes) < 30 for sc in src.clocks):
+            return None
+    dc, sc = doc.clocks[0], src.clocks[0]
+    part = lambda minutes: "morning" if minutes < 12 * 60 else ("afternoon" if minutes < 17 * 60 else "evening")
+    return Verdict("timing", 0.85, f"{dc.text} ({part(dc.minutes)}) vs {sc.text} ({part(sc.minutes)})",
+                   ((dc.start, dc.end),), ((sc.start, sc.end),), (("document", dc.text), ("source", sc.text)))
+
+
+def _relation_set(facts: Facts) -> set[str]:
+    return {group for group, _, _ in facts.relations}
+
+
+def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
+    doc_rel, src_rel = _relation_set(doc), _relation_set(src)
+    if len(doc_rel) != 1 or len(src_rel) != 1 or doc_rel == src_rel:
+        return None
+    if _has_related_quantities(doc) and _has_related_quantities(src):
+        return None
+    dr = next(r for r in doc.relations)
+    sr = next(r for r in src.relations)
+    d_word, s_word = doc.text[dr[1]:dr[2]], src.text[sr[1]:sr[2]]
+    return Verdict("timing", 0.75, f"{dr[0]} ({d_word}) vs {sr[0]} ({s_word}) for {', '.join(sorted(shared)[:2])}",
+                   ((dr[1], dr[2]),), ((sr[1], sr[2]),), (("document", dr[0]), ("source", sr[0])))
+
+
+def _has_related_quantities(facts: Facts) -> bool:
+    return any(q.relation for q in facts.quantities)
+
+
+def _meals(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
+    doc_meal = {group for group, _, _ in doc.meal}
+    src_meal = {group for group, _, _ in src.meal}
+    if len(doc_meal) != 1 or len(src_meal) != 1 or doc_meal == src_meal:
+        return None
+    dm, sm = doc.meal[0], src.meal[0]
+    return Verdict("timing", 0.8, f"{doc.text[dm[1]:dm[2]]} vs {src.text[sm[1]:sm[2]]}", ((dm[1], dm[2]),),
+                   ((sm[1], sm[2]),), (("document", dm[0]), ("source", sm[0])))
+
+
+# --- contact -------------------------------------------------------------------------------
+
+def contact(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    return _phone(doc, src) or _hours(doc, src, ctx)
+
+
+def _phone(doc: Facts, src: Facts) -> Verdict | None:
+    for dp in doc.phones:
+        if not dp.service:
+            continue
+        same_service = [sp for sp in src.phones if sp.service and fuzz.token_set_ratio(dp.service, sp.service) >= 90]
+        if not same_service or any(sp.digits == dp.digits for sp in same_service):
+            continue
+        sp = same_service[0]
+        return Verdict("contact", 0.9, f"{dp.service}: {dp.text} vs {sp.text}", ((dp.start, dp.end),),
+                       ((sp.start, sp.end),), (("document", dp.text), ("source", sp.text), ("service", dp.service)))
+    return None
+
+
+_DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _hours(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if not doc.hours or not src.hours or not _shares_subject(doc, src) or ctx.similarity < 0.55:
+        return None
+    for dh in doc.hours:
+        for sh in src.hours:
+            days = dh.days & sh.days
+            if days and (dh.opens, dh.closes) != (sh.opens, sh.closes):
+                names = _DAY_NAMES[min(days)] if len(days) == 1 else f"{_DAY_NAMES[min(days)]}-{_DAY_NAMES[max(days)]}"
+                return Verdict("contact", 0.85, f"{names}: {dh.text} vs {sh.text}", ((dh.start, dh.end),),
+                               ((sh.start, sh.end),), (("document", dh.text), ("source", sh.text)))
+    return None
+
+
+DETECTORS: tuple[Callable[[Facts, Facts, PairContext], Verdict | None], ...] = (
+    medication, contact, action, numeric, timing, negation,
+)

@@ -1,0 +1,288 @@
+"""What a statement says, as structured facts: its stance towards things (allowed, forbidden,
+keep doing, stop doing), quantities, clock times, phone numbers, drugs, where to get help,
+whom it is about, and when (before/after, morning/evening).
+
+:func:`facts_of` is pure and cached by text, so each statement is analysed once however many
+pairs it appears in.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from checker.lexicon import PhraseMatcher, STOPWORDS, load, stem, words
+from checker.quantities import ClockTime, Hours, Phone, Quantity, clock_times, opening_hours, phones, quantities
+
+NEGATIVE = "negative"
+POSITIVE = "positive"
+
+# Verbs and nouns too general to name what a rule is about.
+GENERIC = frozenset(
+    "take taking use using give giving have having get make go do doing thing anything something everything nothing "
+    "medicine medicines medication medications pain dose doses doctor patient person people day days hour hours "
+    "week weeks time times baby child adult first second next well fine ok okay good able again sure also "
+    "instruction instructions advice help need keep continue stop start".split()
+)
+_STOP_EXTRA = frozenset("anything something everything nothing including include includes such example like "
+                        "northgate hospital".split())
+_CLAUSE_BREAK = re.compile(
+    r"[;:]|—|–|\(|\)|,?\s+\b(?:but|so|unless|because|although|though|while|whereas|except|then)\b|"
+    r",\s+(?:and|or)\s+(?=(?:you|we|they|it|he|she|the patient|your)\b)|\.\s|,\s+(?=(?:if|when|once|as long as)\b)|"
+    r"\b(?:if|when|whenever|once|as long as|as soon as)\b", re.IGNORECASE)
+_OBJECT_STOP = re.compile(r"\b(?:for|after|before|until|while|during|when|if|unless|because|even|since|within|"
+                          r"from|once|as long as|as soon as|except|without|in the first|to treat|to prevent)\b",
+                          re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Clause:
+    start: int
+    end: int
+    stance: str
+    cue: str
+    cue_start: int
+    cue_end: int
+    objects: frozenset[str]
+    stems: frozenset[str]
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    name: str
+    generic: str
+    classes: frozenset[str]
+    start: int
+    end: int
+    stance: str
+
+
+@dataclass(frozen=True)
+class Escalation:
+    level: int
+    label: str
+    role: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Facts:
+    text: str
+    stems: frozenset[str]
+    clauses: tuple[Clause, ...]
+    quantities: tuple[Quantity, ...]
+    clocks: tuple[ClockTime, ...]
+    hours: tuple[Hours, ...]
+    phones: tuple[Phone, ...]
+    drugs: tuple[DrugMention, ...]
+    escalations: tuple[Escalation, ...]
+    populations: frozenset[str]
+    qualifiers: dict[str, frozenset[str]] = field(hash=False)
+    relations: tuple[tuple[str, int, int], ...] = ()
+    day_parts: tuple[tuple[str, int, int], ...] = ()
+    meal: tuple[tuple[str, int, int], ...] = ()
+    condition: frozenset[str] = frozenset()
+    is_conditional: bool = False
+    necessity_negated: bool = False
+
+    def stance_of(self, stem_word: str) -> str | None:
+        """The stance of the clause naming ``stem_word``; None when the statement never names it."""
+        for clause in self.clauses:
+            if stem_word in clause.stems:
+                return clause.stance
+        return None
+
+
+@lru_cache(maxsize=1)
+def _stance_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
+    cues = load("cues")
+    label: dict[str, str] = {}
+    for group, stance in (("oblige", "oblige"), ("permit", "permit"), ("forbid", "forbid"), ("cease", "cease"),
+                          ("continue", "continue"), ("necessity_negated", "no_need")):
+        for phrase in cues[group]:
+            label[phrase.lower()] = stance
+    return PhraseMatcher(label), label
+
+
+_STANCE_RANK = {"no_need": 6, "continue": 5, "forbid": 4, "cease": 3, "permit": 2, "oblige": 1}
+
+
+def polarity(stance: str) -> str:
+    return NEGATIVE if stance in {"forbid", "cease", "no_need"} else POSITIVE
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in _CLAUSE_BREAK.finditer(text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end() if match.group(0).strip(" ,").lower() not in {"if", "when", "whenever", "once",
+                                                                           "as long as", "as soon as"} else match.start()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _content(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words(text)
+                     if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
+
+
+def _analyse_clauses(text: str) -> tuple[Clause, ...]:
+    matcher, label = _stance_matcher()
+    result = []
+    for start, end in _clauses(text):
+        piece = text[start:end]
+        cues = matcher.find(piece)
+        stance, cue, cue_start, cue_end = "assert", "", start, start
+        if cues:
+            best = max(cues, key=lambda m: (_STANCE_RANK[label[m.phrase]], -m.start))
+            if label[best.phrase] == "oblige":
+                best = min(cues, key=lambda m: m.start)
+                if label[best.phrase] != "oblige":
+                    best = max(cues, key=lambda m: (_STANCE_RANK[label[m.phrase]], -m.start))
+            stance, cue = label[best.phrase], best.phrase
+            cue_start, cue_end = start + best.start, start + best.end
+        tail = text[cue_end:end] if cues else piece
+        stop = _OBJECT_STOP.search(tail)
+        objects = _content(tail[:stop.start()] if stop else tail) - GENERIC
+        if stance in {"permit", "assert"} and cues:
+            objects = objects | (_content(text[start:cue_start]) - GENERIC)
+        result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, _content(piece)))
+    return tuple(result)
+
+
+@lru_cache(maxsize=1)
+def _drug_matcher() -> tuple[PhraseMatcher, dict[str, tuple[str, frozenset[str]]]]:
+    lexicon = load("drugs")
+    table: dict[str, tuple[str, frozenset[str]]] = {}
+    for generic, classes in lexicon["generics"].items():
+        table[generic] = (generic, frozenset(classes))
+    for alias, generic in lexicon["aliases"].items():
+        table[alias] = (generic, frozenset(lexicon["generics"][generic]))
+    for alias, drug_class in lexicon["class_aliases"].items():
+        table.setdefault(alias, ("", frozenset({drug_class})))
+    return PhraseMatcher(table), table
+
+
+def _drugs(text: str, clauses: tuple[Clause, ...]) -> tuple[DrugMention, ...]:
+    matcher, table = _drug_matcher()
+    found = []
+    for match in matcher.find(text):
+        generic, classes = table[match.phrase]
+        stance = next((c.stance for c in clauses if c.start <= match.start < c.end), "assert")
+        found.append(DrugMention(match.phrase, generic, classes, match.start, match.end, stance))
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _escalation_tables() -> tuple[PhraseMatcher, dict[str, tuple[int, str]], PhraseMatcher, dict[str, str]]:
+    lexicon = load("escalation")
+    levels: dict[str, tuple[int, str]] = {}
+    for entry in lexicon["levels"]:
+        for phrase in entry["phrases"]:
+            levels.setdefault(phrase.lower(), (entry["level"], entry["label"]))
+    roles: dict[str, str] = {}
+    for role, phrases in lexicon["contact_roles"].items():
+        if role.startswith("_"):
+            continue
+        for phrase in phrases:
+            roles.setdefault(phrase.lower(), role)
+    return PhraseMatcher(levels), levels, PhraseMatcher(roles), roles
+
+
+_CONTACT_VERB = re.compile(r"\b(?:call|phone|ring|contact|ask|tell|see|go(?: back)? to|return to|visit|talk to|"
+                           r"speak (?:to|with)|check with|dial|page|notify|come (?:back )?to|head to|seek|get|"
+                           r"be seen|seen by|go back)\b", re.IGNORECASE)
+
+
+def _escalations(text: str) -> tuple[Escalation, ...]:
+    level_matcher, levels, role_matcher, roles = _escalation_tables()
+    if not _CONTACT_VERB.search(text):
+        return ()
+    found = []
+    role_hits = role_matcher.find(text)
+    for match in level_matcher.find(text):
+        level, label = levels[match.phrase]
+        role = next((roles[r.phrase] for r in role_hits if r.start <= match.start < r.end or
+                     match.start <= r.start < match.end), "")
+        found.append(Escalation(level, label, role, match.start, match.end))
+    return tuple(found)
+
+
+def _populations(text: str) -> frozenset[str]:
+    lexicon = load("scope")["populations"]
+    found = set()
+    for name, phrases in lexicon.items():
+        if _cached_matcher(("populations", name)).search(text):
+            found.add(name)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=None)
+def _cached_matcher(path: tuple[str, str]) -> PhraseMatcher:
+    node = load("scope")[path[0]][path[1]]
+    return PhraseMatcher(node)
+
+
+def qualifiers_of(text: str) -> dict[str, frozenset[str]]:
+    sets = load("scope")["contrast_sets"]
+    found = {}
+    for name, phrases in sets.items():
+        if name.startswith("_"):
+            continue
+        hits = frozenset(m.phrase for m in _cached_matcher(("contrast_sets", name)).find(text))
+        if hits:
+            found[name] = hits
+    return found
+
+
+def _phrase_hits(text: str, group: str) -> list[tuple[str, int, int]]:
+    return [(group, m.start, m.end) for m in matcher_for(group).find(text)]
+
+
+@lru_cache(maxsize=None)
+def matcher_for(group: str) -> PhraseMatcher:
+    return PhraseMatcher(load("cues")[group])
+
+
+_CONDITION = re.compile(r"\b(?:if|when|whenever|in case)\b(?P<cond>[^.;]*?)(?:,|$|\bcall\b|\bgo\b|\breturn\b)",
+                        re.IGNORECASE)
+
+
+def _condition(text: str) -> tuple[frozenset[str], bool]:
+    """Content words of the situation a statement is about ("if you have chest pain" -> chest, pain)."""
+    match = _CONDITION.search(text)
+    if match:
+        return _content(match.group("cond")), True
+    return frozenset(), False
+
+
+@lru_cache(maxsize=50_000)
+def facts_of(text: str) -> Facts:
+    """All facts of one statement text."""
+    clauses = _analyse_clauses(text)
+    condition, conditional = _condition(text)
+    relations = tuple(_phrase_hits(text, "before") + _phrase_hits(text, "after"))
+    day_parts = tuple(_phrase_hits(text, "morning") + _phrase_hits(text, "evening"))
+    meal = tuple(_phrase_hits(text, "with_food") + _phrase_hits(text, "empty_stomach"))
+    return Facts(
+        text=text,
+        stems=_content(text),
+        clauses=clauses,
+        quantities=tuple(quantities(text)),
+        clocks=tuple(clock_times(text)),
+        hours=tuple(opening_hours(text)),
+        phones=tuple(phones(text)),
+        drugs=_drugs(text, clauses),
+        escalations=_escalations(text),
+        populations=_populations(text),
+        qualifiers=qualifiers_of(text),
+        relations=relations,
+        day_parts=day_parts,
+        meal=meal,
+        condition=condition,
+        is_conditional=conditional,
+        necessity_negated=any(c.stance == "no_need" for c in clauses),
+    )

@@ -1,0 +1,74 @@
+"""Judging aligned pairs: does a document statement contradict its source, how, and how surely?
+
+Each detector in :mod:`checker.detectors` looks for one kind of contradiction; the judge runs
+them in order, keeps the most confident verdict, and turns it into a :class:`Finding` with a
+calibrated score: the detector's confidence, discounted when the two statements were only
+loosely aligned. One finding per document statement: the clearest clash it has.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from checker.align import Alignment
+from checker.detectors import DETECTORS, PairContext, Verdict
+from checker.facts import facts_of
+from checker.records import ROLE_DOCUMENT, Finding, Statement
+
+_LOOSE, _TIGHT = 0.4, 0.9
+
+
+def alignment_weight(similarity: float) -> float:
+    """1.0 for near-identical statements, 0.7 for barely aligned ones."""
+    position = min(1.0, max(0.0, (similarity - _LOOSE) / (_TIGHT - _LOOSE)))
+    return 0.7 + 0.3 * position
+
+
+class Judge:
+    """Stateless apart from the facts cache: safe to share."""
+
+    def verdict(self, document_text: str, source_text: str, similarity: float, doc_vs_doc: bool = False
+                ) -> tuple[Verdict, float] | None:
+        """The strongest verdict on one pair and its score, or None when they agree."""
+        doc, src = facts_of(document_text), facts_of(source_text)
+        context = PairContext(similarity, doc_vs_doc)
+        best: tuple[Verdict, float] | None = None
+        for detector in DETECTORS:
+            verdict = detector(doc, src, context)
+            if verdict is None:
+                continue
+            score = round(verdict.confidence * alignment_weight(similarity), 4)
+            if best is None or score > best[1]:
+                best = (verdict, score)
+        return best
+
+    def judge_pair(self, statement: Statement, source: Statement, similarity: float) -> Finding | None:
+        result = self.verdict(statement.text, source.text, similarity, source.role == ROLE_DOCUMENT)
+        if result is None:
+            return None
+        verdict, score = result
+        return Finding(kind=verdict.kind, severity=verdict.severity, score=score, explanation=verdict.explanation,
+                       statement=statement, source=source, statement_spans=verdict.doc_spans,
+                       source_spans=verdict.source_spans, facts=verdict.facts)
+
+    def judge_alignments(self, alignments: Iterable[Alignment], min_score: float) -> list[Finding]:
+        """The best finding per document statement at or above ``min_score``, best first."""
+        findings: list[Finding] = []
+        seen_pairs: set[frozenset[str]] = set()
+        for alignment in alignments:
+            best: Finding | None = None
+            for candidate in alignment.candidates:
+                finding = self.judge_pair(alignment.statement, candidate.source, candidate.similarity)
+                if finding and finding.score >= min_score and (best is None or finding.score > best.score):
+                    best = finding
+            if best is None:
+                continue
+            pair = frozenset((best.statement.uid, best.source.uid))
+            if pair in seen_pairs:
+                continue
+            seen_pairs.add(pair)
+            findings.append(best)
+        return sort_findings(findings)
+
+
+def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-f.score, f.statement.path, f.statement.start))

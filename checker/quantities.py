@@ -1,0 +1,463 @@
+"""Numbers with units, clock times, opening hours and phone numbers, read out of a statement.
+
+Quantities are normalised with pint to one unit per dimension (hours, milligrams, millilitres,
+degrees Celsius), so "2 days" and "48 hours", or "38 °C" and "100.4 °F", compare equal.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from checker.lexicon import load
+
+_NUMERIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An amount in canonical units. ``low``/``high`` bound the value; ``bound`` says how to read
+    it: ``exact`` (also ranges and alternatives), ``min`` (at least), ``max`` (no more than)."""
+
+    low: float
+    high: float
+    dimension: str
+    unit: str
+    bound: str
+    start: int
+    end: int
+    text: str
+    per: str = ""
+    relation: str = ""
+    interval: bool = False
+    alternatives: tuple[float, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str, bool]:
+        return (self.dimension, self.unit if self.dimension == "count" else "", self.per, self.interval)
+
+
+@dataclass(frozen=True)
+class ClockTime:
+    minutes: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Opening hours for a set of weekdays (0 = Monday); minutes since midnight."""
+
+    days: frozenset[int]
+    opens: int
+    closes: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Phone:
+    digits: str
+    service: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class _Units:
+    surface: dict[str, tuple[str, str]] = field(default_factory=dict)
+    pattern: re.Pattern[str] | None = None
+
+
+@lru_cache(maxsize=1)
+def _units() -> _Units:
+    table = load("units")["units"]
+    surface = {key.lower(): (value[0], value[1]) for key, value in table.items() if not key.startswith("_")}
+    forms = sorted(surface, key=len, reverse=True)
+    body = "|".join(re.escape(form) for form in forms)
+    pattern = re.compile(rf"\s?(?:{body})(?![\w°])", re.IGNORECASE)
+    return _Units(surface, pattern)
+
+
+@lru_cache(maxsize=1)
+def _number_words() -> tuple[dict[str, float], re.Pattern[str]]:
+    lexicon = load("numbers")
+    table = {**{k: float(v) for k, v in lexicon["words"].items()}, **{k: float(v) for k, v in lexicon["times"].items()}}
+    body = "|".join(re.escape(word) for word in sorted(table, key=len, reverse=True))
+    return table, re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def _factor(unit: str, dimension: str) -> float:
+    canonical = load("units")["canonical"].get(dimension)
+    if not canonical or canonical == unit:
+        return 1.0
+    return float(_registry().Quantity(1.0, unit).to(canonical).magnitude)
+
+
+@lru_cache(maxsize=1)
+def _registry():
+    import pint
+
+    return pint.UnitRegistry()
+
+
+def _to_canonical(value: float, unit: str, dimension: str) -> tuple[float, str]:
+    canonical = load("units")["canonical"].get(dimension, unit)
+    if dimension == "temperature":
+        registry = _registry()
+        return float(registry.Quantity(value, getattr(registry, unit)).to(registry.degC).magnitude), canonical
+    return value * _factor(unit, dimension), canonical
+
+
+_PHONE = re.compile(r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])?\d{3}[\s.-]\d{4}(?![\w-])")
+_EMERGENCY_NUMBER = re.compile(r"(?<![\w-])(?:911|999|112)(?![\w-])")
+_CLOCK = re.compile(
+    r"(?<![\w:])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>a\.\s?m\.?|p\.\s?m\.?|am\b|pm\b)"
+    r"|(?<![\w:])(?P<h24>[01]?\d|2[0-3])[:h](?P<m24>[0-5]\d)(?![\w:])"
+    r"|(?<![\w-])(?P<word>noon|midday|midnight)(?![\w-])", re.IGNORECASE)
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_DAY = re.compile(r"\b(mon(?:day)?s?|tue(?:s(?:day)?)?s?|wed(?:nesday)?s?|thu(?:r(?:s(?:day)?)?)?s?|fri(?:day)?s?|"
+                  r"sat(?:urday)?s?|sun(?:day)?s?|weekdays?|weekends?)\b", re.IGNORECASE)
+_RANGE_JOIN = r"\s*(?:-|–|—|to|until|till|through)\s*"
+
+_LOWER_BOUND_BEFORE = re.compile(
+    r"(?:at least|no less than|not less than|a minimum of|minimum of|minimum|min\.?|more than|over|greater than|"
+    r"above|longer than|upwards of|not before|no sooner than|no earlier than)\s*$", re.IGNORECASE)
+_UPPER_BOUND_BEFORE = re.compile(
+    r"(?:at most|no more than|not more than|up to|a maximum of|maximum of|maximum|max\.?|fewer than|less than|"
+    r"under|below|within|not exceeding|allows?|allowed|a limit of|limit of|limited to|limit||no longer than|shorter than|not to exceed|no later than|by)\s*$",
+    re.IGNORECASE)
+_STRICT_BEFORE = re.compile(r"(?:more than|over|greater than|above|longer than|fewer than|less than|under|below|"
+                            r"shorter than)\s*$", re.IGNORECASE)
+_NEGATED_MORE = re.compile(r"(?:not|n't|never)\s+(?:\w+\s+){0,3}(?:more than|over|exceed(?:ing)?|longer than)\s*$",
+                           re.IGNORECASE)
+_AFTER_BOUND = re.compile(r"\s*(?P<b>or more|or higher|or above|or greater|or over|or longer|\+|and over|and older|"
+                          r"and above|and up|or less|or fewer|or lower|or below|or under|or younger|or shorter|"
+                          r"or sooner|at most|at the most|maximum|max|minimum|at least)\b", re.IGNORECASE)
+_PER = re.compile(r"(?:\s+of\s+(?!\d)[\w-]+(?:\s+(?!\d)[\w-]+)?(?=\s+(?:per|a|an|each|every|in|within|over)\b))?\s*(?:(?:per|a|an|each|every|in|within|over|in any|in one|in a|/)\s*(?P<n>\d+|one|a|an)?\s*"
+                  r"(?P<u>hours?|hrs?|h|days?|24-hour period|weeks?|months?|years?|doses?|nights?)|"
+                  r"(?P<adv>daily|weekly|monthly|nightly|hourly))(?![\w-])", re.IGNORECASE)
+_RELATION = re.compile(r"\s*(?:of\s+\w+\s+)?(?P<rel>before|prior to|ahead of|after|following|from|since|later|"
+                       r"earlier|ago|afterward|afterwards|beforehand)\b", re.IGNORECASE)
+_EVERY_BEFORE = re.compile(r"(?:every|each|once every)\s*$", re.IGNORECASE)
+_SKIP_WORDS = {"wet", "full", "whole", "more", "or", "extra", "small", "smaller", "large", "larger", "separate",
+               "different", "new", "additional", "other", "dirty", "soiled", "loose", "watery", "of", "the", "short"}
+_NOT_COUNT = {"and", "to", "at", "on", "in", "a", "an", "is", "are", "was", "with", "for", "by", "if", "per", "each",
+              "st", "nd", "rd", "th", "percent", "of", "from", "until", "after", "before", "or", "more", "less"}
+_FILLER = re.compile(r"\s+(?:full|whole|entire|complete|more|additional|extra|straight|consecutive)(?=\s)", re.IGNORECASE)
+_ONCE_CONTEXT = re.compile(r"(?:more than|at least|at most|no more than|only|just|than|exactly)\s*$", re.IGNORECASE)
+_MONTHS = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+                     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s*$", re.IGNORECASE)
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for index in range(start, end):
+            chars[index] = " "
+    return "".join(chars)
+
+
+def phones(text: str) -> list[Phone]:
+    """Phone numbers with the service named before them ("call the Outpatient Pharmacy at ...")."""
+    found = []
+    for match in _PHONE.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        digits = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+        found.append(Phone(digits, _service_before(text, match.start()), match.start(), match.end(), match.group(0)))
+    return found
+
+
+_SERVICE_VERB = re.compile(
+    r"(?:call|phone|ring|contact|reach|dial|text|page|try)\s+(?:the\s+|our\s+|your\s+|us\s+at\s+)?"
+    r"(?P<svc>[A-Za-z][\w'’&/ -]{1,60}?)\s*(?:at|on|:|via|number|,)?\s*$", re.IGNORECASE)
+_SERVICE_LABEL = re.compile(r"(?P<svc>[A-Za-z][\w'’&/ -]{1,50}?)\s*(?::|-|–|at|on|is)\s*$", re.IGNORECASE)
+_SERVICE_TRIM = re.compile(r"^(?:the|our|your|a|an|us)\s+|\s+(?:at|on|line number|number|phone)$", re.IGNORECASE)
+
+
+def _service_before(text: str, position: int) -> str:
+    window = text[max(0, position - 80):position]
+    window = re.split(r"[.;?!()\[\]]", window)[-1]
+    for pattern in (_SERVICE_VERB, _SERVICE_LABEL):
+        match = pattern.search(window)
+        if match:
+            service = match.group("svc").strip(" ,-")
+            service = re.split(r",|\bor\b|\band\b", service)[-1].strip()
+            previous = None
+            while previous != service:
+                previous, service = service, _SERVICE_TRIM.sub("", service).strip()
+            if service.lower() in {"us", "we", "them", "it", "the", "number"}:
+                return ""
+            return service.lower()
+    return ""
+
+
+def clock_times(text: str) -> list[ClockTime]:
+    found = []
+    for match in _CLOCK.finditer(text):
+        if match.group("word"):
+            minutes = 0 if match.group("word").lower() == "midnight" else 12 * 60
+        elif match.group("h24") is not None:
+            minutes = int(match.group("h24")) * 60 + int(match.group("m24"))
+        else:
+            hour = int(match.group("h"))
+            if hour > 12:
+                continue
+            minute = int(match.group("m") or 0)
+            pm = match.group("ap").lower().startswith("p")
+            minutes = ((hour % 12) + (12 if pm else 0)) * 60 + minute
+        found.append(ClockTime(minutes, match.start(), match.end(), match.group(0)))
+    return found
+
+
+def _day_index(token: str) -> list[int]:
+    token = token.lower()
+    if token.startswith("weekday"):
+        return list(range(5))
+    if token.startswith("weekend"):
+        return [5, 6]
+    for index, name in enumerate(_DAYS):
+        if token[:3] == name[:3]:
+            return [index]
+    return []
+
+
+def opening_hours(text: str) -> list[Hours]:
+    """Opening hours: "Monday to Friday, 8 a.m. to 8 p.m., and Saturday, 9 a.m. to 1 p.m."."""
+    times = clock_times(text)
+    result: list[Hours] = []
+    current: list[int] = []
+    day_marks = [(m.start(), m.end(), m.group(0)) for m in _DAY.finditer(text)]
+    events = sorted([(s, "day", (s, e, t)) for s, e, t in day_marks] + [(t.start, "time", t) for t in times],
+                    key=lambda item: item[0])
+    index = 0
+    while index < len(events):
+        position, kind, payload = events[index]
+        if kind == "day":
+            start, end, token = payload
+            days = _day_index(token)
+            if index + 1 < len(events) and events[index + 1][1] == "day":
+                nxt = events[index + 1][2]
+                between = text[end:nxt[0]]
+                if re.fullmatch(_RANGE_JOIN, between, re.IGNORECASE):
+                    last = _day_index(nxt[2])
+                    if days and last:
+                        days = list(range(days[0], last[0] + 1)) if last[0] >= days[0] else days
+                    index += 1
+            if events[index - 1][1] == "time" or not current:
+                current = []
+            current = sorted(set(current) | set(days))
+        elif index + 1 < len(events) and events[index + 1][1] == "time":
+            closing = events[index + 1][2]
+            between = text[payload.end:closing.start]
+            if re.fullmatch(_RANGE_JOIN, between, re.IGNORECASE):
+                days = frozenset(current) if current else frozenset(range(7))
+                result.append(Hours(days, payload.minutes, closing.minutes, payload.start, closing.end,
+                                    text[payload.start:closing.end]))
+                index += 1
+        index += 1
+    if re.search(r"24 hours a day|24/7|around the clock|24 hours, 7 days", text, re.IGNORECASE):
+        match = re.search(r"24 hours a day|24/7|around the clock|24 hours, 7 days", text, re.IGNORECASE)
+        result.append(Hours(frozenset(range(7)), 0, 24 * 60, match.start(), match.end(), match.group(0)))
+    return result
+
+
+def _number_at(text: str, position: int) -> tuple[float, int] | None:
+    numeric = re.compile(_NUMERIC)
+    match = numeric.match(text, position)
+    if match:
+        return float(match.group(0).replace(",", "")), match.end()
+    table, pattern = _number_words()
+    match = pattern.match(text, position)
+    if match:
+        return table[match.group(0).lower()], match.end()
+    return None
+
+
+@lru_cache(maxsize=1)
+def _number_start() -> re.Pattern[str]:
+    table, _ = _number_words()
+    words = "|".join(re.escape(word) for word in sorted(table, key=len, reverse=True))
+    articles = "|".join(re.escape(a) for a in sorted(load("numbers")["article_units"], key=len, reverse=True))
+    return re.compile(rf"(?<![\w.,:/-])(?:(?P<num>{_NUMERIC})|(?P<word>{words})|(?P<art>{articles}))(?![\w])",
+                      re.IGNORECASE)
+
+
+def _unit_at(text: str, position: int) -> tuple[str, str, int] | None:
+    units = _units()
+    match = units.pattern.match(text, position)
+    if not match:
+        return None
+    surface = match.group(0).strip().lower()
+    unit, dimension = units.surface[surface]
+    if dimension == "temperature" and surface in {"c", "f"} and not text[position:match.end()].startswith((" ", "°")):
+        pass
+    if surface in {"c", "f", "m", "l", "h"} and match.group(0).startswith(" "):
+        return None  # "2 c" is rarely Celsius; only "38C"/"38 °C" count
+    return unit, dimension, match.end()
+
+
+def _count_noun(text: str, position: int) -> tuple[str, int] | None:
+    cursor = position
+    for _ in range(3):
+        match = re.compile(r"\s*([A-Za-z][A-Za-z-]*)").match(text, cursor)
+        if not match:
+            return None
+        word = match.group(1)
+        lower = word.lower()
+        if lower in _SKIP_WORDS:
+            cursor = match.end()
+            continue
+        if lower in _NOT_COUNT or word[0].isupper():
+            return None
+        noun = lower[:-1] if lower.endswith("s") and not lower.endswith("ss") else lower
+        return noun, match.end()
+    return None
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every amount in ``text``: value (or range or alternatives), unit, bound, per-period,
+    and whether it is a delay "before"/"after" something. Phone numbers and clock times are skipped."""
+    masked = _mask(text, [(p.start, p.end) for p in phones(text)] + [(c.start, c.end) for c in clock_times(text)])
+    masked = _EMERGENCY_NUMBER.sub(lambda m: " " * len(m.group(0)), masked)
+    found: list[Quantity] = []
+    position = 0
+    pattern = _number_start()
+    while True:
+        match = pattern.search(masked, position)
+        if not match:
+            break
+        quantity = _read_quantity(text, masked, match)
+        if quantity is None:
+            position = match.end()
+            continue
+        found.append(quantity)
+        position = max(quantity.end, match.end())
+    return found
+
+
+def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | None:
+    start = match.start()
+    if match.group("art"):
+        values, cursor = [1.0], match.end()
+    else:
+        first = _number_at(masked, start)
+        if first is None:
+            return None
+        values, cursor = [first[0]], first[1]
+    if _MONTHS.search(masked[max(0, start - 12):start]):
+        return None
+    bound_hint = ""
+    alternatives = False
+    filler = _FILLER.match(masked, cursor)
+    if filler and _unit_at(masked, filler.end()):
+        cursor = filler.end()
+    joiner = re.compile(r"\s*(?:(?P<range>-|–|to)|(?P<alt>or))\s*", re.IGNORECASE)
+    unit_first = _unit_at(masked, cursor)
+    join = joiner.match(masked, unit_first[2] if unit_first else cursor)
+    if join:
+        second = _number_at(masked, join.end())
+        if second is not None:
+            second_unit = _unit_at(masked, second[1])
+            if unit_first is None or (second_unit and second_unit[1] == unit_first[1]):
+                values.append(second[0])
+                cursor = second[1]
+                alternatives = bool(join.group("alt"))
+        elif join.group("alt"):
+            more = re.compile(r"\s*or\s+(?:more|higher|above|greater|over)\b", re.IGNORECASE).match(masked, cursor)
+            if more:
+                bound_hint, cursor = "min", more.end()
+    unit = _unit_at(masked, cursor)
+    interval = bool(_EVERY_BEFORE.search(masked[max(0, start - 14):start]))
+    if unit is not None:
+        unit_name, dimension, cursor = unit
+        low, canonical = _to_canonical(min(values), unit_name, dimension)
+        high, _ = _to_canonical(max(values), unit_name, dimension)
+        converted = tuple(_to_canonical(v, unit_name, dimension)[0] for v in values) if alternatives else ()
+    else:
+        spelled = masked[start:cursor].strip().lower()
+        table = load("numbers")["times"]
+        if spelled in table:
+            if spelled == "once" and not (_ONCE_CONTEXT.search(masked[max(0, start - 20):start])
+                                          or _PER.match(masked, cursor)):
+                return None
+            dimension, canonical = "count", "time"
+        else:
+            noun = _count_noun(masked, cursor)
+            if noun is None or match.group("art"):
+                return None
+            canonical, cursor = noun
+            dimension = "count"
+            if canonical == "time" and re.search(r"\bat\s*$", masked[max(0, start - 4):start]):
+                return None
+        low, high = min(values), max(values)
+        converted = tuple(values) if alternatives else ()
+    if match.group("art") and dimension != "time":
+        return None
+    before = masked[max(0, start - 40):start]
+    bound = "exact"
+    strict = False
+    if _NEGATED_MORE.search(before) or _UPPER_BOUND_BEFORE.search(before):
+        bound = "max"
+        strict = bool(_STRICT_BEFORE.search(before)) and not _NEGATED_MORE.search(before)
+    elif _LOWER_BOUND_BEFORE.search(before):
+        bound = "min"
+        strict = bool(_STRICT_BEFORE.search(before))
+    after = _AFTER_BOUND.match(masked, cursor)
+    if after:
+        word = after.group("b").lower()
+        bound = "min" if word in {"or more", "or higher", "or above", "or greater", "or over", "or longer", "+",
+                                  "and over", "and older", "and above", "and up", "minimum", "at least"} else "max"
+        cursor = after.end()
+    elif bound_hint:
+        bound = bound_hint
+    if alternatives:
+        bound = "exact"
+    per = ""
+    per_match = _PER.match(masked, cursor)
+    if per_match and not interval:
+        per = _per_label(per_match)
+        cursor = per_match.end()
+    relation_match = _RELATION.match(masked, cursor)
+    relation = ""
+    if relation_match:
+        word = relation_match.group("rel").lower()
+        relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand"} else "after"
+    if strict and (dimension == "count" or canonical in {"hour"} and _is_whole_days(text, start, cursor)):
+        low, high = _strict_to_whole(bound, low, high, dimension, canonical, values, unit)
+    elif strict and dimension == "count":
+        pass
+    return Quantity(low=low, high=high, dimension=dimension, unit=canonical, bound=bound, start=start,
+                    end=cursor, text=text[start:cursor], per=per, relation=relation, interval=interval,
+                    alternatives=converted)
+
+
+def _is_whole_days(text: str, start: int, end: int) -> bool:
+    return bool(re.search(r"\bdays?\b", text[start:end], re.IGNORECASE))
+
+
+def _strict_to_whole(bound: str, low: float, high: float, dimension: str, canonical: str,
+                     values: list[float], unit) -> tuple[float, float]:
+    """Whole things are counted whole: "fewer than 10 days" is at most 9, "more than once" at least 2."""
+    step = 24.0 if dimension == "time" else 1.0
+    if bound == "max":
+        return low - step, high - step
+    return low + step, high + step
+
+
+def _per_label(match: re.Match[str]) -> str:
+    if match.group("adv"):
+        return {"daily": "day", "weekly": "week", "monthly": "month", "nightly": "day", "hourly": "hour"}[
+            match.group("adv").lower()]
+    unit = match.group("u").lower().rstrip("s")
+    unit = {"hr": "hour", "h": "hour", "24-hour period": "day", "night": "day"}.get(unit, unit)
+    count = (match.group("n") or "").lower()
+    if unit == "hour" and count == "24":
+        return "day"
+    if unit == "hour" and count and count not in {"a", "an", "one"}:
+        return f"{count} hours"
+    return unit

@@ -1,0 +1,83 @@
+"""Scope: whom and what a statement is about, so rules for different patients or procedures
+are never compared as the same rule.
+
+A protocol's scope line ("Applies to: adults after knee or hip replacement") and a document's
+own audience line ("These answers are for babies under 12 months") set the default population;
+a statement that names its own population or procedure ("For children over 1 year", "After a
+hip replacement") overrides it.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Sequence
+
+from checker.facts import facts_of, qualifiers_of
+from checker.lexicon import load
+from checker.records import Piece, Statement
+
+_SCOPE_LINE = re.compile(
+    r"^\s*(?:applies to|scope|audience|who this is for|this (?:protocol|leaflet|guide|sheet|page) (?:applies to|is for)|"
+    r"these (?:instructions|answers|rules|notes) are (?:for|meant for))\b", re.IGNORECASE)
+_SCOPE_SEARCH_LIMIT = 6
+
+
+def scope_line(pieces: Sequence[Piece]) -> str:
+    """The statement that states a file's audience, if one of its first statements does."""
+    for piece in list(pieces)[:_SCOPE_SEARCH_LIMIT]:
+        if _SCOPE_LINE.search(piece.text) or re.search(r"\b(?:these|this) \w+ (?:are|is) for\b", piece.text, re.I):
+            return piece.text
+    return ""
+
+
+def populations(statement: Statement) -> frozenset[str]:
+    """The populations a statement is about: its own words first, then its headings, then the file's scope."""
+    for text in (statement.text, " ".join(statement.context), statement.scope):
+        found = facts_of(text).populations if text else frozenset()
+        if found:
+            return _narrow(found, text)
+    return frozenset()
+
+
+def _narrow(found: frozenset[str], text: str) -> frozenset[str]:
+    # "babies under 12 months old" names months, which also marks the child list ("months old");
+    # an explicit infant word wins over the generic age pattern.
+    if "infant" in found and "child" in found and not re.search(r"\bchild(?:ren)?\b|\bkids?\b", text, re.I):
+        return frozenset({"infant"})
+    return found
+
+
+def _qualifiers(statement: Statement) -> dict[str, frozenset[str]]:
+    return facts_of(statement.text).qualifiers
+
+
+def compatible(a: Statement, b: Statement) -> bool:
+    """False when the two statements are plainly about different patients or procedures."""
+    pop_a, pop_b = populations(a), populations(b)
+    if pop_a and pop_b and not (pop_a & pop_b):
+        return False
+    qual_a, qual_b = _qualifiers(a), _qualifiers(b)
+    for name in qual_a.keys() & qual_b.keys():
+        if not (qual_a[name] & qual_b[name]):
+            return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def scope_terms(text: str) -> frozenset[str]:
+    """Informative words of a title or scope line (whom and what a file covers)."""
+    generic = set(load("scope")["generic_people"]) | {"applie", "appli", "applies", "northgate", "hospital", "home",
+                                                      "going", "standard", "instruction", "rule", "general"}
+    stems = facts_of(text).stems
+    return frozenset(s for s in stems if s not in generic and len(s) > 2)
+
+
+def statement_names_scope(statement: Statement, source: Statement) -> bool:
+    """True when the statement itself names what the source's file is about (its title or scope)."""
+    terms = scope_terms(" ".join((source.scope, *source.context[:1])))
+    if not terms:
+        return False
+    return len(terms & facts_of(statement.text).stems) >= 1
+
+
+__all__ = ["scope_line", "populations", "compatible", "scope_terms", "statement_names_scope", "qualifiers_of"]
