@@ -443,8 +443,6 @@ class NightlyBatch:
         candidates = [doc_id for doc_id in documents if doc_id not in already]
         if not candidates:
             return set()
-        if not hasattr(self.checker, "embed"):  # an engine without embeddings: be conservative
-            return set(candidates)
         old_keys = set()
         states = {s.document_id: s for s in session.scalars(select(BatchDocumentState).where(
             BatchDocumentState.document_id.in_(list(changed))))}
@@ -458,6 +456,8 @@ class NightlyBatch:
                  for s in statements if s.key not in old_keys]
         if not fresh:
             return set()
+        if not hasattr(self.checker, "embed"):  # an engine without embeddings: be conservative
+            return set(candidates)
         owners = {documents[d].version_id: (documents[d].path, ROLE_DOCUMENT, documents[d].department)
                   for d in candidates}
         others = [s for statements in _statements_by_version(session, StoredStatement.document_version_id,
@@ -851,6 +851,7 @@ def register_batch_commands(app: Any) -> None:
     function (``{{ batch_progress(run) }}``)."""
     import click
     from flask import Blueprint, current_app, flash, g, jsonify, redirect, url_for
+    from flask.cli import with_appcontext
 
     from web.auth import roles_required
     from web.db import get_session
@@ -858,6 +859,7 @@ def register_batch_commands(app: Any) -> None:
     @click.command("nightly")
     @click.option("--force", is_flag=True, help="Re-check every document, changed or not.")
     @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+    @with_appcontext
     def nightly_command(force: bool, progress: bool | None) -> None:
         """Re-check every document against the protocols and each other (only what changed)."""
         _configure_logging(0)
