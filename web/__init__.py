@@ -20,9 +20,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides Flask config keys, e.g. ``TESTING``, ``DATABASE_URL``,
-    ``WTF_CSRF_ENABLED``, ``SECRET_KEY``, ``TOUCHPOINT_SETTINGS`` (a :class:`Settings`)."""
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    ``WTF_CSRF_ENABLED``, ``SECRET_KEY``, ``TOUCHPOINT_SETTINGS`` (a :class:`Settings`),
+    ``INSTANCE_PATH`` (where a generated secret key is kept)."""
     config = dict(config or {})
+    app = Flask(__name__, instance_path=str(config.pop("INSTANCE_PATH", PROJECT_ROOT / "instance")))
     settings: Settings = config.pop("TOUCHPOINT_SETTINGS", None) or load_settings()
     _configure(app, settings, config)
     _init_extensions(app)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ def register_commands(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     upgrade(current_app)
@@ -41,6 +43,7 @@ def _safe_url() -> str:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice(["admin", "quality_officer", "department_lead"]), required=True)
 @click.option("--department", help="Department name or slug (department leads; created if new).")
@@ -65,6 +68,7 @@ def create_user_command(username: str, role: str, department: str | None, displa
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("username")
 def create_token(username: str) -> None:
     """Print a new API token for USERNAME (replaces the old one)."""
@@ -79,6 +83,7 @@ def create_token(username: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--protocols", "protocols_dir", type=click.Path(file_okay=False, path_type=Path),
               default=PROJECT_ROOT / "protocols", show_default=True)
 @click.option("--documents", "documents_dir", type=click.Path(file_okay=False, path_type=Path),
