@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
+from checker.facts import NEGATIVE, facts_of, polarity
 from checker.records import Statement
 from checker.scope import compatible, statement_names_scope
 from checker.settings import Settings
@@ -92,8 +93,15 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
                 alignment = alignments[index]
                 scored = _rescore(documents[index], [protocols[p] for p in picks],
                                   similarities[row, picks], settings)
-                for source, similarity in scored[: settings.top_k]:
-                    if similarity < settings.similarity_floor or not compatible(documents[index], source):
+                for rank, (source, similarity) in enumerate(scored):
+                    if rank >= settings.top_k and similarity >= settings.similarity_floor:
+                        continue
+                    if _is_scope_line(source) or _is_scope_line(documents[index]):
+                        continue
+                    if similarity < settings.similarity_floor and not (
+                            similarity >= settings.lexical_floor and shares_key_terms(documents[index], source)):
+                        continue
+                    if not compatible(documents[index], source):
                         continue
                     if not _related(documents[index], source, affinity[documents[index].path],
                                     settings.affinity_margin):
@@ -102,6 +110,27 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
                 alignment.covered = bool(alignment.candidates)
     _align_uncovered(documents, document_vectors, alignments, settings, targets)
     return [alignments[i] for i in rows if targets is None or documents[i].path in targets]
+
+
+def _is_scope_line(statement: Statement) -> bool:
+    return bool(statement.scope) and statement.text == statement.scope
+
+
+def shares_key_terms(a: Statement, b: Statement) -> bool:
+    """True when one statement forbids or stops something the other names, or both name one drug:
+    the lexical evidence that lets a loosely similar pair through to the judge."""
+    facts_a, facts_b = facts_of(a.text), facts_of(b.text)
+    for negative, other in ((facts_a, facts_b), (facts_b, facts_a)):
+        for clause in negative.clauses:
+            if polarity(clause.stance) == NEGATIVE and clause.objects & other.stems:
+                return True
+    generics_a = {d.generic for d in facts_a.drugs if d.generic}
+    if generics_a & {d.generic for d in facts_b.drugs if d.generic}:
+        return True
+    classes_a = set().union(*(d.classes for d in facts_a.drugs))
+    classes_b = set().union(*(d.classes for d in facts_b.drugs))
+    named_classes = {c for d in facts_a.drugs + facts_b.drugs if not d.generic for c in d.classes}
+    return bool(classes_a & classes_b & named_classes)
 
 
 def _rescore(statement: Statement, sources: list[Statement], similarities: np.ndarray,
@@ -135,7 +164,7 @@ def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignm
                 other = documents[uncovered[pick]]
                 similarity = float(similarities[row, pick])
                 if (similarity < settings.document_similarity_floor or other.department == statement.department
-                        or other.path == statement.path or not compatible(statement, other)):
+                        or other.path == statement.path or _is_scope_line(other) or not compatible(statement, other)):
                     continue
                 alignments[index].candidates.append(Candidate(other, similarity))
 

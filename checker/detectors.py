@@ -69,12 +69,28 @@ def _rate(quantity: Quantity) -> tuple[float, float] | None:
     return None
 
 
+_ROLE_GROUPS = {"duration": "span", "after": "span", "before": "before", "deadline": "deadline", "interval": "interval"}
+
+
 def _comparable(a: Quantity, b: Quantity) -> bool:
     if (_rate(a) is None) != (_rate(b) is None):
         return False
     if _rate(a) is not None:
         return True
-    return a.key == b.key and a.relation == b.relation
+    if a.key != b.key:
+        return False
+    return not a.role or not b.role or _ROLE_GROUPS[a.role] == _ROLE_GROUPS[b.role]
+
+
+def _clause_stems(facts: Facts, quantity: Quantity) -> frozenset[str]:
+    """Words of the clause holding a quantity (the whole statement when that clause says little)."""
+    from checker.facts import _content
+
+    for clause in facts.clauses:
+        if clause.start <= quantity.start < clause.end:
+            stems = _content(facts.text[clause.start:clause.end]) - _content(quantity.text)
+            return stems if len(stems) >= 2 else facts.stems
+    return facts.stems
 
 
 def _interval(quantity: Quantity) -> tuple[float, float]:
@@ -114,14 +130,15 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
         return None
     trigger = doc.is_conditional and src.is_conditional
     for dq in doc.quantities:
-        comparable = [sq for sq in src.quantities if _comparable(dq, sq)]
+        comparable = [sq for sq in src.quantities if _comparable(dq, sq)
+                      and _clause_stems(doc, dq) & _clause_stems(src, sq)]
         if not comparable:
             continue
         conflicts = [sq for sq in comparable if _numbers_conflict(dq, sq, not ctx.doc_vs_doc, trigger)]
         if len(conflicts) < len(comparable):
             continue
         sq = conflicts[0]
-        what = _what(dq, shared)
+        what = ""
         severity = "high" if dq.dimension in {"mass", "volume"} or (trigger and dq.dimension != "time") else "medium"
         return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}{what}", ((dq.start, dq.end),),
                        ((sq.start, sq.end),), (("document", dq.text), ("source", sq.text)), severity)
@@ -154,6 +171,13 @@ def _drug_stems(facts: Facts) -> set[str]:
     return stems
 
 
+def _exception_for_subgroup(clause: Clause, negative: Facts, positive: Facts) -> bool:
+    """"Controlled medicines can't be refilled online" restricts a subgroup the other statement never names."""
+    subject_drugs = [d for d in negative.drugs if clause.start <= d.start < clause.cue_start]
+    positive_drugs = {d.generic for d in positive.drugs} | set().union(*(d.classes for d in positive.drugs))
+    return any(not ({d.generic} | d.classes) & positive_drugs for d in subject_drugs)
+
+
 def _time_bounded(clause: Clause, facts: Facts) -> bool:
     return any(clause.start <= q.start < clause.end and q.dimension == "time" for q in facts.quantities)
 
@@ -170,32 +194,47 @@ def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     return None
 
 
+_STANCE_ORDER = ("permit", "continue", "oblige", "assert")
+_WEEKDAY = __import__("re").compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b", 2)
+
+
+def _positive_stance(facts: Facts) -> str | None:
+    stances = {c.stance for c in facts.clauses if polarity(c.stance) == POSITIVE}
+    return next((s for s in _STANCE_ORDER if s in stances), None)
+
+
 def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive: Facts, negative_is_doc: bool,
              ctx: PairContext) -> Verdict | None:
-    for other in positive.clauses:
-        hits = objects & other.stems
-        if not hits or polarity(other.stance) != POSITIVE:
-            continue
-        if any(hits & c.stems for c in _negative_clauses(positive)):
-            continue
-        if other.stance == "assert" and (ctx.similarity < 0.6 or len(hits) < min(2, len(objects))):
-            continue
-        if len(hits) / len(objects) < 0.34 and ctx.similarity < 0.6:
-            continue
-        if _time_bounded(clause, negative) and _time_bounded(other, positive):
-            continue  # "not for 6 weeks" vs "after 3 weeks" is a numeric question
-        if clause.stance == "cease" and other.stance == "oblige":
-            continue  # "stop X" vs "take X" are sequential steps more often than a clash
-        neg_span, pos_span = (clause.cue_start, clause.end), (other.start, other.end)
-        said = {"forbid": "forbidden", "cease": "stopped", "no_need": "not needed"}[clause.stance]
-        allowed = {"permit": "allowed", "continue": "continued", "oblige": "required", "assert": "stated"}[other.stance]
-        topic = ", ".join(sorted(hits))
-        doc_side, src_side = ((said, allowed) if negative_is_doc else (allowed, said))
-        spans = (neg_span, pos_span) if negative_is_doc else (pos_span, neg_span)
-        confidence = 0.85 if other.stance in {"permit", "continue"} else 0.75
-        return Verdict("negation", confidence, f"{topic}: {doc_side} vs {src_side}", (spans[0],), (spans[1],),
-                       (("document", doc_side), ("source", src_side), ("topic", topic)))
-    return None
+    stance = _positive_stance(positive)
+    if stance is None:
+        return None
+    blocked = set().union(*(c.stems for c in positive.clauses if polarity(c.stance) != POSITIVE))
+    free = [c for c in positive.clauses if polarity(c.stance) == POSITIVE]
+    hits = objects & frozenset().union(*(c.stems for c in free)) - blocked
+    if not hits:
+        return None
+    if stance == "assert" and (ctx.similarity < 0.5 or len(hits) / len(objects) < 0.5):
+        return None
+    if len(hits) / len(objects) < 0.34 and ctx.similarity < 0.6:
+        return None
+    other = next(c for c in free if hits & c.stems)
+    if _time_bounded(clause, negative) and any(_time_bounded(c, positive) for c in free):
+        return None  # "not for 6 weeks" vs "after 3 weeks" is a numeric question
+    if clause.stance == "cease" and stance == "oblige":
+        return None  # "stop X" vs "take X" are sequential steps more often than a clash
+    if _exception_for_subgroup(clause, negative, positive):
+        return None
+    if _WEEKDAY.search(negative.text[clause.start:clause.end]) and positive.hours:
+        return None  # "closed on Sundays" beside opening hours is the schedule, not a clash
+    neg_span, pos_span = (clause.cue_start, clause.end), (other.start, other.end)
+    said = {"forbid": "forbidden", "cease": "stopped", "no_need": "not needed", "deny": "denied"}[clause.stance]
+    allowed = {"permit": "allowed", "continue": "continued", "oblige": "required", "assert": "stated"}[stance]
+    topic = ", ".join(sorted(hits))
+    doc_side, src_side = ((said, allowed) if negative_is_doc else (allowed, said))
+    spans = (neg_span, pos_span) if negative_is_doc else (pos_span, neg_span)
+    confidence = 0.85 if stance in {"permit", "continue"} else 0.75
+    return Verdict("negation", confidence, f"{topic}: {doc_side} vs {src_side}", (spans[0],), (spans[1],),
+                   (("document", doc_side), ("source", src_side), ("topic", topic)))
 
 
 # --- medication ----------------------------------------------------------------------------
@@ -203,7 +242,7 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
 def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     for forbidding, recommending, doc_forbids in ((src, doc, False), (doc, src, True)):
         for banned in forbidding.drugs:
-            if polarity(banned.stance) != NEGATIVE or banned.stance == "no_need":
+            if banned.stance != "forbid":
                 continue
             for drug in recommending.drugs:
                 if polarity(drug.stance) != POSITIVE or drug.stance == "assert" and not _recommends(recommending):

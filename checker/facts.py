@@ -17,15 +17,17 @@ from checker.quantities import ClockTime, Hours, Phone, Quantity, clock_times, o
 NEGATIVE = "negative"
 POSITIVE = "positive"
 
+_PEOPLE = frozenset(stem(w) for w in "patient person people visitor parent family carer caregiver staff adult someone "
+                                      "anyone".split())
 # Verbs and nouns too general to name what a rule is about.
-GENERIC = frozenset(
+_GENERIC_WORDS = (
     "take taking use using give giving have having get make go do doing thing anything something everything nothing "
     "medicine medicines medication medications pain dose doses doctor patient person people day days hour hours "
     "week weeks time times baby child adult first second next well fine ok okay good able again sure also "
-    "instruction instructions advice help need keep continue stop start".split()
-)
+    "instruction instructions advice help need keep continue stop start offer provide").split()
+GENERIC = frozenset(_GENERIC_WORDS) | frozenset(stem(word) for word in _GENERIC_WORDS)
 _STOP_EXTRA = frozenset("anything something everything nothing including include includes such example like "
-                        "northgate hospital".split())
+                        "least most hospital".split())
 _CLAUSE_BREAK = re.compile(
     r"[;:]|—|–|\(|\)|,?\s+\b(?:but|so|unless|because|although|though|while|whereas|except|then)\b|"
     r",\s+(?:and|or)\s+(?=(?:you|we|they|it|he|she|the patient|your)\b)|\.\s|,\s+(?=(?:if|when|once|as long as)\b)|"
@@ -98,18 +100,25 @@ class Facts:
 def _stance_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
     cues = load("cues")
     label: dict[str, str] = {}
-    for group, stance in (("oblige", "oblige"), ("permit", "permit"), ("forbid", "forbid"), ("cease", "cease"),
-                          ("continue", "continue"), ("necessity_negated", "no_need")):
+    for group, stance in (("oblige", "oblige"), ("permit", "permit"), ("deny", "deny"), ("forbid", "forbid"),
+                          ("cease", "cease"), ("continue", "continue"), ("necessity_negated", "no_need"),
+                          ("neutral", "neutral")):
         for phrase in cues[group]:
             label[phrase.lower()] = stance
     return PhraseMatcher(label), label
 
 
-_STANCE_RANK = {"no_need": 6, "continue": 5, "forbid": 4, "cease": 3, "permit": 2, "oblige": 1}
+_STANCE_RANK = {"no_need": 7, "continue": 6, "forbid": 5, "cease": 4, "deny": 3, "permit": 2, "oblige": 1, "neutral": 0}
+_CONDITION_START = re.compile(r"^\W*(?:if|when|whenever|once|as long as|as soon as|in case|unless|because|since|"
+                              r"although|though|while)\b", re.IGNORECASE)
+NEUTRAL_STANCES = frozenset({"condition", "limit", "neutral"})
 
 
 def polarity(stance: str) -> str:
-    return NEGATIVE if stance in {"forbid", "cease", "no_need"} else POSITIVE
+    """negative (forbidden, stopped, denied, not needed), positive, or neutral (conditions, limits)."""
+    if stance in NEUTRAL_STANCES:
+        return "neutral"
+    return NEGATIVE if stance in {"forbid", "cease", "no_need", "deny"} else POSITIVE
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -121,7 +130,16 @@ def _clauses(text: str) -> list[tuple[int, int]]:
                                                                            "as long as", "as soon as"} else match.start()
     if start < len(text):
         spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+    return [part for s, e in spans if text[s:e].strip() for part in _split_condition(text, s, e)]
+
+
+def _split_condition(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """"if X, do Y": the condition ends at its first comma and the main clause follows."""
+    piece = text[start:end]
+    if not _CONDITION_START.search(piece) or "," not in piece:
+        return [(start, end)]
+    comma = start + piece.index(",")
+    return [(start, comma), (comma + 1, end)] if text[comma + 1:end].strip() else [(start, end)]
 
 
 def _content(text: str) -> frozenset[str]:
@@ -131,26 +149,35 @@ def _content(text: str) -> frozenset[str]:
 
 def _analyse_clauses(text: str) -> tuple[Clause, ...]:
     matcher, label = _stance_matcher()
+    limits = [(q.start, q.end) for q in quantities(text) if q.bound == "max"]
     result = []
     for start, end in _clauses(text):
         piece = text[start:end]
-        cues = matcher.find(piece)
+        cues = [m for m in matcher.find(piece) if label[m.phrase] != "neutral"]
         stance, cue, cue_start, cue_end = "assert", "", start, start
         if cues:
-            best = max(cues, key=lambda m: (_STANCE_RANK[label[m.phrase]], -m.start))
-            if label[best.phrase] == "oblige":
-                best = min(cues, key=lambda m: m.start)
-                if label[best.phrase] != "oblige":
-                    best = max(cues, key=lambda m: (_STANCE_RANK[label[m.phrase]], -m.start))
+            best = _strongest(cues, label)
             stance, cue = label[best.phrase], best.phrase
             cue_start, cue_end = start + best.start, start + best.end
+        if _CONDITION_START.search(piece):
+            stance = "condition"
+        elif stance == "forbid" and any(cue_end <= s < end for s, _ in limits):
+            stance = "limit"  # "do not take more than 200 mg" limits a dose, it does not forbid the drug
         tail = text[cue_end:end] if cues else piece
         stop = _OBJECT_STOP.search(tail)
-        objects = _content(tail[:stop.start()] if stop else tail) - GENERIC
-        if stance in {"permit", "assert"} and cues:
+        objects = _content(tail[:stop.start()] if stop else tail) - GENERIC - _PEOPLE
+        if stance in {"permit", "assert", "deny"} and cues:
             objects = objects | (_content(text[start:cue_start]) - GENERIC)
         result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, _content(piece)))
     return tuple(result)
+
+
+def _strongest(cues, label):
+    """The cue that sets a clause's stance: a leading imperative, else the strongest negation or permission."""
+    first = min(cues, key=lambda m: m.start)
+    if label[first.phrase] == "oblige" and not any(label[m.phrase] != "oblige" for m in cues):
+        return first
+    return max(cues, key=lambda m: (_STANCE_RANK[label[m.phrase]], -m.start))
 
 
 @lru_cache(maxsize=1)
@@ -197,13 +224,20 @@ _CONTACT_VERB = re.compile(r"\b(?:call|phone|ring|contact|ask|tell|see|go(?: bac
                            r"be seen|seen by|go back)\b", re.IGNORECASE)
 
 
+_VERB_WINDOW = 60
+
+
 def _escalations(text: str) -> tuple[Escalation, ...]:
+    """Where the statement sends the reader, each destination governed by a contact verb before it."""
     level_matcher, levels, role_matcher, roles = _escalation_tables()
-    if not _CONTACT_VERB.search(text):
+    verbs = [m.end() for m in _CONTACT_VERB.finditer(text)]
+    if not verbs:
         return ()
     found = []
     role_hits = role_matcher.find(text)
     for match in level_matcher.find(text):
+        if not any(0 <= match.start - v <= _VERB_WINDOW for v in verbs) and match.phrase not in {"911", "999", "112"}:
+            continue
         level, label = levels[match.phrase]
         role = next((roles[r.phrase] for r in role_hits if r.start <= match.start < r.end or
                      match.start <= r.start < match.end), "")

@@ -29,6 +29,7 @@ class Quantity:
     text: str
     per: str = ""
     relation: str = ""
+    role: str = ""
     interval: bool = False
     alternatives: tuple[float, ...] = ()
 
@@ -125,14 +126,18 @@ _DAY = re.compile(r"\b(mon(?:day)?s?|tue(?:s(?:day)?)?s?|wed(?:nesday)?s?|thu(?:
 _RANGE_JOIN = r"\s*(?:-|–|—|to|until|till|through)\s*"
 
 _LOWER_BOUND_BEFORE = re.compile(
-    r"(?:at least|no less than|not less than|a minimum of|minimum of|minimum|min\.?|more than|over|greater than|"
-    r"above|longer than|upwards of|not before|no sooner than|no earlier than)\s*$", re.IGNORECASE)
+    r"(?<![\w-])(?:at least|no less than|not less than|a minimum of|minimum of|minimum|min\.?|more than|over|greater than|"
+    r"above|longer than|upwards of|not before|no sooner than|no earlier than|from|aged|older than|starting at)\s*$", re.IGNORECASE)
 _UPPER_BOUND_BEFORE = re.compile(
-    r"(?:at most|no more than|not more than|up to|a maximum of|maximum of|maximum|max\.?|fewer than|less than|"
-    r"under|below|within|not exceeding|allows?|allowed|a limit of|limit of|limited to|limit||no longer than|shorter than|not to exceed|no later than|by)\s*$",
+    r"(?<![\w-])(?:at most|no more than|not more than|up to|a maximum of|maximum of|maximum|max\.?|fewer than|less than|"
+    r"under|below|younger than|aged under|within|not exceeding|allows?|allowed|a limit of|limit of|limited to|limit|no longer than|shorter than|not to exceed|no later than|by)\s*$",
     re.IGNORECASE)
-_STRICT_BEFORE = re.compile(r"(?:more than|over|greater than|above|longer than|fewer than|less than|under|below|"
+_STRICT_BEFORE = re.compile(r"(?<![\w-])(?:more than|over|greater than|above|longer than|fewer than|less than|under|below|"
                             r"shorter than)\s*$", re.IGNORECASE)
+_NO_MORE = re.compile(r"\b(?:no|not)\s+(?:more|fewer|less|longer|shorter|later|sooner|earlier)\s+than\s*$", re.I)
+_ROLE_BEFORE = re.compile(r"(?<![\w-])(?P<role>for|during|over|within|in|by|every|each)\s+(?:(?:the|a|an|at least|at most|"
+                          r"up to|no more than|no less than|not more than|more than|less than|about|around|"
+                          r"approximately|only|another|first|next|last|full)\s+)*$", re.IGNORECASE)
 _NEGATED_MORE = re.compile(r"(?:not|n't|never)\s+(?:\w+\s+){0,3}(?:more than|over|exceed(?:ing)?|longer than)\s*$",
                            re.IGNORECASE)
 _AFTER_BOUND = re.compile(r"\s*(?P<b>or more|or higher|or above|or greater|or over|or longer|\+|and over|and older|"
@@ -398,15 +403,22 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         converted = tuple(values) if alternatives else ()
     if match.group("art") and dimension != "time":
         return None
-    before = masked[max(0, start - 40):start]
+    window_start = max(0, start - 40)
+    before = masked[window_start:start]
     bound = "exact"
     strict = False
-    if _NEGATED_MORE.search(before) or _UPPER_BOUND_BEFORE.search(before):
+    span_start = start
+    upper = _NEGATED_MORE.search(before) or _UPPER_BOUND_BEFORE.search(before)
+    lower = None if upper else _LOWER_BOUND_BEFORE.search(before)
+    if upper:
         bound = "max"
-        strict = bool(_STRICT_BEFORE.search(before)) and not _NEGATED_MORE.search(before)
-    elif _LOWER_BOUND_BEFORE.search(before):
+        strict = (bool(_STRICT_BEFORE.search(before)) and not _NEGATED_MORE.search(before)
+                  and not _NO_MORE.search(before))
+        span_start = window_start + _UPPER_BOUND_BEFORE.search(before).start() if _UPPER_BOUND_BEFORE.search(before) else start
+    elif lower:
         bound = "min"
-        strict = bool(_STRICT_BEFORE.search(before))
+        strict = bool(_STRICT_BEFORE.search(before)) and not _NO_MORE.search(before)
+        span_start = window_start + lower.start()
     after = _AFTER_BOUND.match(masked, cursor)
     if after:
         word = after.group("b").lower()
@@ -427,13 +439,25 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     if relation_match:
         word = relation_match.group("rel").lower()
         relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand"} else "after"
+    role = relation or _role(before)
     if strict and (dimension == "count" or canonical in {"hour"} and _is_whole_days(text, start, cursor)):
         low, high = _strict_to_whole(bound, low, high, dimension, canonical, values, unit)
     elif strict and dimension == "count":
         pass
-    return Quantity(low=low, high=high, dimension=dimension, unit=canonical, bound=bound, start=start,
-                    end=cursor, text=text[start:cursor], per=per, relation=relation, interval=interval,
+    return Quantity(low=low, high=high, dimension=dimension, unit=canonical, bound=bound, start=span_start,
+                    end=cursor, text=text[span_start:cursor], per=per, relation=relation, role=role,
+                    interval=interval,
                     alternatives=converted)
+
+
+def _role(before: str) -> str:
+    """What a time is: how long something lasts ("for 2 days") or a deadline ("within 2 days")."""
+    match = _ROLE_BEFORE.search(before)
+    if not match:
+        return ""
+    word = match.group("role").lower()
+    return {"for": "duration", "during": "duration", "over": "duration", "within": "deadline", "in": "deadline",
+            "by": "deadline", "every": "interval", "each": "interval"}[word]
 
 
 def _is_whole_days(text: str, start: int, end: int) -> bool:
