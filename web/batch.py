@@ -120,6 +120,18 @@ class DocumentInput:
 
 
 @dataclass
+class Context:
+    """Everything a check compares against: statements of all current versions, row ids by path."""
+
+    protocols: list[Statement]
+    protocol_ids: dict[str, Any]
+    documents: list[Statement]
+    document_ids: dict[str, Any]
+    counts: dict[str, int]
+    aligned: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass
 class Plan:
     documents: dict[int, DocumentInput]
     protocol_fingerprint: str
@@ -438,47 +450,81 @@ class NightlyBatch:
 
     def _close_to_changed(self, session: Session, documents: dict[int, DocumentInput], changed: set[int],
                           already: set[int]) -> set[int]:
-        """Documents not yet due with a statement similar enough to a new statement of a changed
-        document to be compared with it now (so findings on *their* statements can appear)."""
+        """Documents not yet due whose results may change because the ``changed`` documents did.
+
+        Document-to-document candidates are drawn only among statements that no protocol covers,
+        and only above ``document_similarity_floor`` (``checker.align``). So another document E
+        can be affected only through one of its *uncovered* statements (stored per document by
+        the last check; they change only when E or the protocols change, and then E is due
+        anyway) lying at or above the floor from an uncovered statement of a changed document,
+        before or after the change. Coverage of a changed document's new statements depends only
+        on it and the protocols, so it is computed for those documents alone."""
         candidates = [doc_id for doc_id in documents if doc_id not in already]
         if not candidates:
             return set()
-        old_keys = set()
-        states = {s.document_id: s for s in session.scalars(select(BatchDocumentState).where(
-            BatchDocumentState.document_id.in_(list(changed))))}
-        version_ids = [s.version_id for s in states.values() if s.version_id]
-        for keys in _keys_by_version(session, StoredStatement.document_version_id, version_ids).values():
-            old_keys.update(keys)
+        states = {s.document_id: s for s in session.scalars(select(BatchDocumentState))}
         owners = {documents[d].version_id: (documents[d].path, ROLE_DOCUMENT, documents[d].department)
                   for d in changed}
-        fresh = [s for statements in _statements_by_version(session, StoredStatement.document_version_id,
-                                                             owners).values()
-                 for s in statements if s.key not in old_keys]
-        if not fresh:
+        new_statements = [s for statements in _statements_by_version(
+            session, StoredStatement.document_version_id, owners).values() for s in statements]
+        old_owners = {}
+        for doc_id, state in states.items():
+            if (doc_id in changed or doc_id not in documents) and state.version_id:
+                item = documents.get(doc_id)
+                old_owners[state.version_id] = (item.path if item else f"#{doc_id}", ROLE_DOCUMENT,
+                                                item.department if item else "")
+        old_uncovered = {key for doc_id, state in states.items()
+                         if (doc_id in changed or doc_id not in documents) for key in (state.uncovered or ())}
+        old_statements = [s for statements in _statements_by_version(
+            session, StoredStatement.document_version_id, old_owners).values()
+            for s in statements if s.key in old_uncovered]
+        if not self._split_engine():  # an engine without embeddings: be conservative
+            return set(candidates) if (new_statements or old_statements) else set()
+        relevant = old_statements + self._uncovered_alone(session, new_statements)
+        if not relevant:
             return set()
-        if not hasattr(self.checker, "embed"):  # an engine without embeddings: be conservative
-            return set(candidates)
         owners = {documents[d].version_id: (documents[d].path, ROLE_DOCUMENT, documents[d].department)
                   for d in candidates}
-        others = [s for statements in _statements_by_version(session, StoredStatement.document_version_id,
-                                                             owners).values() for s in statements]
+        uncovered_keys = {d: (None if states.get(d) is None or states[d].uncovered is None
+                              else set(states[d].uncovered)) for d in candidates}
+        paths = {documents[d].path: d for d in candidates}
+        others = [s for statements in _statements_by_version(
+            session, StoredStatement.document_version_id, owners).values() for s in statements
+            if uncovered_keys[paths[s.path]] is None or s.key in uncovered_keys[paths[s.path]]]
         if not others:
             return set()
-        fresh_vectors = self.checker.embed(fresh)
-        floor = min(self.settings.document_similarity_floor, self.settings.similarity_floor)
-        paths = {documents[d].path: d for d in candidates}
+        relevant_vectors = self.checker.embed(relevant)
+        floor = self.settings.document_similarity_floor
         close: set[int] = set()
         for chunk in _chunks(others, 4096):
-            vectors = self.checker.embed(chunk)
-            best = (vectors @ fresh_vectors.T).max(axis=1)
-            for statement, score in zip(chunk, best):
+            best = (self.checker.embed(chunk) @ relevant_vectors.T).max(axis=1)
+            for statement, score in zip(chunk, best.tolist()):
                 if score >= floor:
                     close.add(paths[statement.path])
+        log.info("run #%s: %d changed document(s) have %d uncovered statements (before or after); "
+                 "%d other document(s) have uncovered statements close to them", self.run_id, len(changed),
+                 len(relevant), len(close))
         return close
+
+    def _uncovered_alone(self, session: Session, statements: list[Statement]) -> list[Statement]:
+        """Which of these statements no protocol covers (depends only on their own documents)."""
+        if not statements:
+            return []
+        protocol_rows = _current_protocol_versions(session)
+        by_version = _statements_by_version(
+            session, StoredStatement.protocol_version_id,
+            {version_id: (path, ROLE_PROTOCOL, "") for _, path, version_id in protocol_rows})
+        protocols = [s for _, _, version_id in protocol_rows for s in by_version[version_id]]
+        if not protocols:
+            return statements
+        align = _align_function()
+        alignments = align(protocols, self.checker.embed(protocols), statements, self.checker.embed(statements),
+                           self.settings, None)
+        return [a.statement for a in alignments if not a.covered]
 
     # --- checking ------------------------------------------------------------------------------
 
-    def _load_context(self, session: Session, plan: Plan) -> tuple[list[Statement], dict[str, Any], list[Statement], dict[str, Any]]:
+    def _load_context(self, session: Session, plan: Plan) -> "Context":
         protocol_rows = _current_protocol_versions(session)
         protocol_statements = _statements_by_version(
             session, StoredStatement.protocol_version_id,
@@ -488,12 +534,14 @@ class NightlyBatch:
         items = sorted(plan.documents.values(), key=lambda item: item.path)
         by_version = _statements_by_version(session, StoredStatement.document_version_id,
                                             {i.version_id: (i.path, ROLE_DOCUMENT, i.department) for i in items})
+        due = set(plan.due)
         for item in items:
-            if not by_version[item.version_id] and item.id in plan.due:
+            if not by_version[item.version_id] and item.id in due:
                 by_version[item.version_id] = self._reread(session, item, plan)
         documents = [s for item in items for s in by_version[item.version_id]]
         document_ids = {item.path: SimpleNamespace(id=item.id) for item in items}
-        return protocols, protocol_ids, documents, document_ids
+        counts = {item.path: len(by_version[item.version_id]) for item in items}
+        return Context(protocols, protocol_ids, documents, document_ids, counts)
 
     def _reread(self, session: Session, item: DocumentInput, plan: Plan) -> list[Statement]:
         """A version stored without statements: read its file again (or record why not)."""
@@ -534,23 +582,21 @@ class NightlyBatch:
 
     def _check_due(self, plan: Plan, outcome: BatchOutcome) -> None:
         with self.sessions() as session:
-            protocols, protocol_ids, documents, document_ids = self._load_context(session, plan)
+            context = self._load_context(session, plan)
         for doc_id, reason in plan.unreadable.items():
             outcome.errors[plan.documents[doc_id].path] = reason
             log.warning("run #%s: %s is unreadable: %s", self.run_id, plan.documents[doc_id].path, reason)
-        self._embed_all(protocols, documents, outcome)
-        counts_by_path: dict[str, int] = {}
-        for statement in documents:
-            counts_by_path[statement.path] = counts_by_path.get(statement.path, 0) + 1
+        self._embed_all(context.protocols, context.documents, outcome)
         due = [d for d in plan.due if d not in plan.unreadable]
-        chunks = list(self._chunk_documents(due, plan, counts_by_path))
+        if self._split_engine():
+            self._align_once(context, {plan.documents[d].path for d in due}, outcome)
+        chunks = list(self._chunk_documents(due, plan, context.counts))
         bar = self._bar(outcome.statements_total, "checking")
         pause_after = int(os.environ.get(PAUSE_AFTER_ENV, "0") or 0)
         for chunk in chunks:
             self._check_stop()
-            self._check_chunk(chunk, plan, protocols, protocol_ids, documents, document_ids, outcome,
-                              counts_by_path)
-            bar(sum(len(plan.documents[d].keys) for d in chunk))
+            self._check_chunk(chunk, plan, context, outcome)
+            bar(sum(context.counts.get(plan.documents[d].path, 0) for d in chunk))
             if pause_after and outcome.documents_checked >= pause_after:
                 pause_after = 0
                 seconds = float(os.environ.get(PAUSE_SECONDS_ENV, "3600"))
@@ -559,6 +605,26 @@ class NightlyBatch:
                 print(f"PAUSED run={self.run_id} documents={outcome.documents_checked}", file=sys.stderr, flush=True)
                 time.sleep(seconds)
         bar(None)
+
+    def _split_engine(self) -> bool:
+        """Whether the checker is ``checker.engine.Engine`` (embed, judge): then the batch aligns
+        all due documents in one pass and judges them document by document."""
+        return hasattr(self.checker, "embed") and hasattr(self.checker, "judge") and _align_function() is not None
+
+    def _align_once(self, context: "Context", targets: set[str], outcome: BatchOutcome) -> None:
+        """One alignment pass for every due document (what ``Engine.check`` does first): its cost
+        covers the whole corpus once, instead of once per chunk."""
+        started = time.perf_counter()
+        self._save_progress(outcome, "aligning")
+        align = _align_function()
+        protocol_vectors = self.checker.embed(context.protocols)
+        document_vectors = self.checker.embed(context.documents)
+        alignments = align(context.protocols, protocol_vectors, context.documents, document_vectors,
+                           self.settings, targets)
+        for alignment in alignments:
+            context.aligned.setdefault(alignment.statement.path, []).append(alignment)
+        log.info("run #%s aligned %d statements of %d documents in %.1f s", self.run_id, len(alignments),
+                 len(targets), time.perf_counter() - started)
 
     def _chunk_documents(self, due: list[int], plan: Plan, counts: dict[str, int]) -> Iterator[list[int]]:
         chunk: list[int] = []
@@ -572,13 +638,11 @@ class NightlyBatch:
         if chunk:
             yield chunk
 
-    def _check_chunk(self, chunk: list[int], plan: Plan, protocols, protocol_ids, documents, document_ids,
-                     outcome: BatchOutcome, counts_by_path: dict[str, int]) -> None:
+    def _check_chunk(self, chunk: list[int], plan: Plan, context: "Context", outcome: BatchOutcome) -> None:
         """Check a chunk in one transaction; if that fails, each document on its own, so one bad
         document is recorded as an error and the others still get their results."""
         try:
-            self._check_documents(chunk, plan, protocols, protocol_ids, documents, document_ids, outcome,
-                                  counts_by_path)
+            self._check_documents(chunk, plan, context, outcome)
             return
         except (BatchInterrupted, KeyboardInterrupt, LockLost):
             raise
@@ -592,35 +656,53 @@ class NightlyBatch:
             log.warning("run #%s: chunk of %d documents failed (%s); checking them one by one",
                         self.run_id, len(chunk), type(error).__name__)
         for doc_id in chunk:
-            self._check_chunk([doc_id], plan, protocols, protocol_ids, documents, document_ids, outcome,
-                              counts_by_path)
+            self._check_chunk([doc_id], plan, context, outcome)
 
-    def _check_documents(self, chunk: list[int], plan: Plan, protocols, protocol_ids, documents, document_ids,
-                         outcome: BatchOutcome, counts_by_path: dict[str, int]) -> None:
+    def _results(self, paths: dict[str, int], context: "Context") -> tuple[list[Any], dict[str, list], int]:
+        """Findings on the statements of ``paths``, and their alignments (by path)."""
+        if self._split_engine():
+            judge = self.checker.judge
+            findings: list[Any] = []
+            aligned = {path: context.aligned.get(path, []) for path in paths}
+            for path in sorted(paths):
+                # Judged per document: a clash between two documents is a finding on each of them,
+                # whichever documents happen to share a chunk.
+                findings += judge.judge_alignments(aligned[path], self.settings.min_score)
+            pairs = sum(len(a.candidates) for alignments in aligned.values() for a in alignments)
+            return findings, aligned, pairs
+        result = self.checker.check(context.protocols, context.documents, only_paths=set(paths))
+        aligned = {path: [] for path in paths}
+        for alignment in getattr(result, "alignments", None) or ():
+            if alignment.statement.path in aligned:
+                aligned[alignment.statement.path].append(alignment)
+        own = [f for f in result.findings if f.statement.path in paths]
+        return own, aligned, result.pairs_judged
+
+    def _check_documents(self, chunk: list[int], plan: Plan, context: "Context", outcome: BatchOutcome) -> None:
         paths = {plan.documents[d].path: d for d in chunk}
-        result = self.checker.check(protocols, documents, only_paths=set(paths))
-        own = [finding for finding in result.findings if finding.statement.path in paths]
-        partners = _partners(result, paths, document_ids)
+        own, aligned, pairs = self._results(paths, context)
         counts = RunCounts()
         with self.sessions() as session:
             run = session.get(CheckRun, self.run_id)
-            seen = _upsert_findings(session, run, own, protocol_ids, document_ids, counts)
+            seen = _upsert_findings(session, run, own, context.protocol_ids, context.document_ids, counts)
             _resolve_missing(session, run, set(chunk), seen, None, counts)
-            for doc_id in chunk:
+            for path, doc_id in paths.items():
                 item = plan.documents[doc_id]
+                alignments = aligned.get(path, [])
                 state = session.get(BatchDocumentState, doc_id) or BatchDocumentState(document_id=doc_id)
                 state.input_fingerprint = item.input_fingerprint
                 state.content_fingerprint = item.content_fingerprint
                 state.version_id = item.version_id
-                state.statements = counts_by_path.get(item.path, 0)
-                state.partners = sorted(partners.get(item.path, ()))
+                state.statements = context.counts.get(path, 0)
+                state.partners = _partners(alignments, context.document_ids)
+                state.uncovered = sorted({a.statement.key for a in alignments if not getattr(a, "covered", True)})
                 state.dirty = False
                 state.checked_run_id = self.run_id
                 state.checked_at = utcnow()
                 session.add(state)
             outcome.documents_checked += len(chunk)
-            outcome.statements_checked += sum(counts_by_path.get(p, 0) for p in paths)
-            outcome.pairs_judged += result.pairs_judged
+            outcome.statements_checked += sum(context.counts.get(p, 0) for p in paths)
+            outcome.pairs_judged += pairs
             outcome.findings_new += counts.findings_new
             outcome.findings_unchanged += counts.findings_unchanged
             outcome.findings_resolved += counts.findings_resolved
@@ -693,20 +775,24 @@ class NightlyBatch:
         return step
 
 
-def _partners(result: Any, paths: dict[str, int], document_ids: dict[str, Any]) -> dict[str, set[int]]:
-    """For each checked document path, the other documents its statements were compared with."""
-    partners: dict[str, set[int]] = {path: set() for path in paths}
-    for alignment in getattr(result, "alignments", None) or ():
-        statement = getattr(alignment, "statement", None)
-        if statement is None or statement.path not in partners:
-            continue
+def _partners(alignments: Iterable[Any], document_ids: dict[str, Any]) -> list[int]:
+    """Ids of the other documents these alignments compared statements with."""
+    partners: set[int] = set()
+    for alignment in alignments:
         for candidate in getattr(alignment, "candidates", ()) or ():
-            source = getattr(candidate, "source", None) or getattr(candidate, "statement", None) or candidate
-            path = getattr(source, "path", None)
-            role = getattr(source, "role", ROLE_DOCUMENT)
-            if role == ROLE_DOCUMENT and path and path != statement.path and path in document_ids:
-                partners[statement.path].add(document_ids[path].id)
-    return partners
+            source = getattr(candidate, "source", None)
+            if source is not None and source.role == ROLE_DOCUMENT and source.path != alignment.statement.path \
+                    and source.path in document_ids:
+                partners.add(document_ids[source.path].id)
+    return sorted(partners)
+
+
+def _align_function() -> Optional[Callable[..., list[Any]]]:
+    try:
+        from checker.align import align
+    except ImportError:  # pragma: no cover - an engine without the alignment module
+        return None
+    return align
 
 
 # --- entry points ---------------------------------------------------------------------------

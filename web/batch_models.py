@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from web.models import Base, utcnow
@@ -37,7 +37,8 @@ class BatchDocumentState(Base):
     """What the batch last checked for a document, written in the same transaction as the
     document's findings: the input fingerprint (its statements and path, the protocol set, the
     settings and model), the content fingerprint (statements and path only: tells a changed
-    document from changed protocols), the documents it was compared with, and whether a
+    document from changed protocols), the documents it was compared with, the keys of its
+    statements no protocol covers (the only ones other documents can be compared with), and whether a
     partner's change has made its stored results stale (``dirty``)."""
 
     __tablename__ = "batch_document_states"
@@ -48,6 +49,7 @@ class BatchDocumentState(Base):
     version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("document_versions.id"))
     statements: Mapped[int] = mapped_column(Integer, default=0)
     partners: Mapped[list[Any]] = mapped_column(default=list)
+    uncovered: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=list)
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
     checked_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)

@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('version_id', sa.Integer(), nullable=True),
     sa.Column('statements', sa.Integer(), nullable=False),
     sa.Column('partners', sa.JSON(), nullable=False),
+    sa.Column('uncovered', sa.JSON(), nullable=True),
     sa.Column('dirty', sa.Boolean(), nullable=False),
     sa.Column('checked_run_id', sa.Integer(), nullable=True),
     sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
