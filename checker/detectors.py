@@ -198,6 +198,28 @@ _STANCE_ORDER = ("permit", "continue", "oblige", "assert")
 _WEEKDAY = __import__("re").compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b", 2)
 
 
+_THIRD_PARTY = __import__("re").compile(
+    r"\b(?:an? (?:adult|grown-up|friend|relative|family member|carer|caregiver|driver|nurse|doctor|pharmacist)|"
+    r"someone|somebody|another person|your (?:driver|escort|carer|caregiver)|the (?:nurse|doctor|pharmacist|staff))\b",
+    2)
+
+
+def _third_party(facts: Facts, clause: Clause) -> bool:
+    """"An adult must drive you home" obliges someone else, not the patient."""
+    return bool(clause.cue and _THIRD_PARTY.search(facts.text[clause.start:clause.cue_start]))
+
+
+def _surface(facts: Facts, stems: frozenset[str]) -> str:
+    """The words of the statement behind some stems, as written."""
+    from checker.lexicon import stem, words
+
+    seen = []
+    for word in words(facts.text):
+        if stem(word) in stems and word not in seen:
+            seen.append(word)
+    return ", ".join(seen) or ", ".join(sorted(stems))
+
+
 def _positive_stance(facts: Facts) -> str | None:
     stances = {c.stance for c in facts.clauses if polarity(c.stance) == POSITIVE}
     return next((s for s in _STANCE_ORDER if s in stances), None)
@@ -209,13 +231,13 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
     if stance is None:
         return None
     blocked = set().union(*(c.stems for c in positive.clauses if polarity(c.stance) != POSITIVE))
-    free = [c for c in positive.clauses if polarity(c.stance) == POSITIVE]
-    hits = objects & frozenset().union(*(c.stems for c in free)) - blocked
-    if not hits:
+    free = [c for c in positive.clauses if polarity(c.stance) == POSITIVE and not _third_party(positive, c)]
+    positive_stems = frozenset().union(*(c.stems for c in free)) - blocked
+    hits = objects & positive_stems
+    drugs = _drug_stems(negative)
+    if not hits or not any(item - drugs and item - drugs <= positive_stems for item in clause.items):
         return None
-    if stance == "assert" and (ctx.similarity < 0.5 or len(hits) / len(objects) < 0.5):
-        return None
-    if len(hits) / len(objects) < 0.34 and ctx.similarity < 0.6:
+    if stance == "assert" and ctx.similarity < 0.5:
         return None
     other = next(c for c in free if hits & c.stems)
     if _time_bounded(clause, negative) and any(_time_bounded(c, positive) for c in free):
@@ -229,7 +251,7 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
     neg_span, pos_span = (clause.cue_start, clause.end), (other.start, other.end)
     said = {"forbid": "forbidden", "cease": "stopped", "no_need": "not needed", "deny": "denied"}[clause.stance]
     allowed = {"permit": "allowed", "continue": "continued", "oblige": "required", "assert": "stated"}[stance]
-    topic = ", ".join(sorted(hits))
+    topic = _surface(negative, hits)
     doc_side, src_side = ((said, allowed) if negative_is_doc else (allowed, said))
     spans = (neg_span, pos_span) if negative_is_doc else (pos_span, neg_span)
     confidence = 0.85 if stance in {"permit", "continue"} else 0.75
@@ -321,7 +343,8 @@ def action(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     severity = "high" if downgraded and top_src.level >= 4 else "medium"
     doc_words = doc.text[top_doc.start:top_doc.end]
     src_words = src.text[top_src.start:top_src.end]
-    explanation = f"{_label(doc_words, top_doc.label)} vs {_label(src_words, top_src.label)} for {', '.join(sorted(shared)[:3])}"
+    explanation = (f"{_label(doc_words, top_doc.label)} vs {_label(src_words, top_src.label)} "
+                   f"for {_surface(src, shared)}")
     return Verdict("action", 0.85, explanation, ((top_doc.start, top_doc.end),), ((top_src.start, top_src.end),),
                    (("document", top_doc.label), ("source", top_src.label)), severity)
 
@@ -357,16 +380,30 @@ def _relation_set(facts: Facts) -> set[str]:
     return {group for group, _, _ in facts.relations}
 
 
+def _relation_context(facts: Facts, position: int) -> frozenset[str]:
+    """Words of the clause holding a before/after cue, and of the main clause a condition leads into."""
+    for index, clause in enumerate(facts.clauses):
+        if clause.start <= position < clause.end:
+            stems = clause.stems
+            if clause.stance == "condition" and index + 1 < len(facts.clauses):
+                stems = stems | facts.clauses[index + 1].stems
+            return stems - GENERIC
+    return facts.stems - GENERIC
+
+
 def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
     doc_rel, src_rel = _relation_set(doc), _relation_set(src)
     if len(doc_rel) != 1 or len(src_rel) != 1 or doc_rel == src_rel:
         return None
     if _has_related_quantities(doc) and _has_related_quantities(src):
         return None
-    dr = next(r for r in doc.relations)
-    sr = next(r for r in src.relations)
+    dr = doc.relations[0]
+    sr = src.relations[0]
+    topic = _relation_context(doc, dr[1]) & _relation_context(src, sr[1])
+    if not topic:
+        return None
     d_word, s_word = doc.text[dr[1]:dr[2]], src.text[sr[1]:sr[2]]
-    return Verdict("timing", 0.75, f"{dr[0]} ({d_word}) vs {sr[0]} ({s_word}) for {', '.join(sorted(shared)[:2])}",
+    return Verdict("timing", 0.75, f"{dr[0]} ({d_word}) vs {sr[0]} ({s_word}) for {_surface(src, topic)}",
                    ((dr[1], dr[2]),), ((sr[1], sr[2]),), (("document", dr[0]), ("source", sr[0])))
 
 

@@ -21,7 +21,8 @@ import numpy as np
 
 from checker.align import Alignment, align
 from checker.embeddings import EmbeddingStore
-from checker.judge import Judge
+from checker.directory import directory_findings
+from checker.judge import Judge, merge_findings
 from checker.reader import extract
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Finding, Statement
 from checker.scope import scope_line
@@ -84,7 +85,8 @@ class Engine:
         targets = None if only_paths is None else set(only_paths)
         alignments = align(protocols, protocol_vectors, documents, document_vectors, self.settings, targets)
         threshold = self.settings.min_score if min_score is None else min_score
-        findings = self.judge.judge_alignments(alignments, threshold)
+        findings = merge_findings(self.judge.judge_alignments(alignments, threshold)
+                                  + directory_findings(protocols, documents, targets), threshold)
         return CheckResult(
             findings=findings,
             embeddings_computed=self.store.computed - computed_before,

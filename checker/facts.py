@@ -47,6 +47,7 @@ class Clause:
     cue_end: int
     objects: frozenset[str]
     stems: frozenset[str]
+    items: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def _stance_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
 
 
 _STANCE_RANK = {"no_need": 7, "continue": 6, "forbid": 5, "cease": 4, "deny": 3, "permit": 2, "oblige": 1, "neutral": 0}
+_ITEM_SPLIT = re.compile(r",|\bor\b|\band\b|/|\bnor\b", re.IGNORECASE)
 _CONDITION_START = re.compile(r"^\W*(?:if|when|whenever|once|as long as|as soon as|in case|unless|because|since|"
                               r"although|though|while)\b", re.IGNORECASE)
 NEUTRAL_STANCES = frozenset({"condition", "limit", "neutral"})
@@ -168,7 +170,10 @@ def _analyse_clauses(text: str) -> tuple[Clause, ...]:
         objects = _content(tail[:stop.start()] if stop else tail) - GENERIC - _PEOPLE
         if stance in {"permit", "assert", "deny"} and cues:
             objects = objects | (_content(text[start:cue_start]) - GENERIC)
-        result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, _content(piece)))
+        object_text = tail[:stop.start()] if stop else tail
+        items = tuple(item for item in (_content(part) - GENERIC - _PEOPLE for part in _ITEM_SPLIT.split(object_text))
+                      if item)
+        result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, _content(piece), items))
     return tuple(result)
 
 
@@ -281,7 +286,7 @@ def matcher_for(group: str) -> PhraseMatcher:
     return PhraseMatcher(load("cues")[group])
 
 
-_CONDITION = re.compile(r"\b(?:if|when|whenever|in case)\b(?P<cond>[^.;]*?)(?:,|$|\bcall\b|\bgo\b|\breturn\b)",
+_CONDITION = re.compile(r"\b(?:if|when|whenever|in case)\b(?P<cond>[^.;]*?)(?:,|[.;:]|$|\bcall\b|\bgo\b|\breturn\b)",
                         re.IGNORECASE)
 
 

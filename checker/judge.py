@@ -70,5 +70,24 @@ class Judge:
         return sort_findings(findings)
 
 
+def merge_findings(findings: Iterable[Finding], min_score: float) -> list[Finding]:
+    """One finding per document statement (the highest scoring) and per pair of statements."""
+    best: dict[str, Finding] = {}
+    for finding in findings:
+        if finding.score < min_score:
+            continue
+        current = best.get(finding.statement.uid)
+        if current is None or finding.score > current.score:
+            best[finding.statement.uid] = finding
+    seen: set[frozenset[str]] = set()
+    merged = []
+    for finding in sort_findings(list(best.values())):
+        pair = frozenset((finding.statement.uid, finding.source.uid))
+        if pair not in seen:
+            seen.add(pair)
+            merged.append(finding)
+    return merged
+
+
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-f.score, f.statement.path, f.statement.start))

@@ -401,7 +401,8 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
                 return None
         low, high = min(values), max(values)
         converted = tuple(values) if alternatives else ()
-    if match.group("art") and dimension != "time":
+    if match.group("art") and (dimension != "time" or canonical == "second" or
+                               masked[start:cursor].lower().rstrip().endswith("second")):
         return None
     window_start = max(0, start - 40)
     before = masked[window_start:start]

@@ -30,9 +30,9 @@ def scope_line(pieces: Sequence[Piece]) -> str:
     return ""
 
 
-def populations(statement: Statement) -> frozenset[str]:
+def populations(statement: Statement, use_scope: bool = True) -> frozenset[str]:
     """The populations a statement is about: its own words first, then its headings, then the file's scope."""
-    for text in (statement.text, " ".join(statement.context), statement.scope):
+    for text in (statement.text, " ".join(statement.context), statement.scope if use_scope else ""):
         found = facts_of(text).populations if text else frozenset()
         if found:
             return _narrow(found, text)
@@ -52,8 +52,12 @@ def _qualifiers(statement: Statement) -> dict[str, frozenset[str]]:
 
 
 def compatible(a: Statement, b: Statement) -> bool:
-    """False when the two statements are plainly about different patients or procedures."""
-    pop_a, pop_b = populations(a), populations(b)
+    """False when the two statements are plainly about different patients or procedures.
+
+    Between two documents the files' audience lines are not used: a topic no protocol covers
+    (visiting, parking, payment) is hospital-wide whatever leaflet mentions it."""
+    use_scope = not (a.role == b.role == "document")
+    pop_a, pop_b = populations(a, use_scope), populations(b, use_scope)
     if pop_a and pop_b and not (pop_a & pop_b):
         return False
     qual_a, qual_b = _qualifiers(a), _qualifiers(b)
