@@ -19,7 +19,9 @@ version of every protocol and document). Finding sync rules:
   no longer sees it, it counts as check-resolved, so a later reappearance reopens it.
 
 "In scope" is every finding for ``document_ids=None``, otherwise the findings on those
-documents (the engine is asked only about them via ``only_paths``).
+documents and on their partners (documents with a live finding against one of them); the
+engine is asked only about those via ``only_paths``. A document-to-document clash is stored
+once: reported the other way round, it is matched to the stored finding.
 """
 from __future__ import annotations
 
@@ -129,6 +131,8 @@ def run_check(session: Session, engine: CheckEngine, run: CheckRun, document_ids
     caller commits and calls :func:`finish_run`."""
     protocol_statements, protocols = load_protocols(session)
     document_statements, documents = load_documents(session)
+    if document_ids is not None:
+        document_ids = set(document_ids) | partner_documents(session, document_ids)
     in_scope = [d for d in documents.values() if document_ids is None or d.id in document_ids]
     only_paths = None if document_ids is None else {d.engine_path for d in in_scope}
     result = engine.check(protocol_statements, document_statements, only_paths=only_paths)
@@ -143,19 +147,37 @@ def run_check(session: Session, engine: CheckEngine, run: CheckRun, document_ids
     return counts
 
 
+def partner_documents(session: Session, document_ids: set[int]) -> set[int]:
+    """Documents with a live finding against one of ``document_ids``: their findings may change
+    when those documents change, so a scoped check re-checks them too."""
+    if not document_ids:
+        return set()
+    return set(session.scalars(select(Finding.document_id).distinct().where(
+        Finding.source_document_id.in_(document_ids), Finding.status != "resolved")))
+
+
 def _upsert_findings(session: Session, run: CheckRun, found: Sequence[EngineFinding],
                      protocols: dict[str, Protocol], documents: dict[str, Document],
                      counts: RunCounts) -> set[str]:
+    """Insert new findings, refresh known ones; returns the fingerprints seen (including those
+    of stored findings that a reported document-to-document finding mirrors)."""
     latest: dict[str, EngineFinding] = {}
     for finding in found:
         latest.setdefault(finding.fingerprint, finding)
     stored = _by_fingerprint(session, latest)
+    seen = set(latest)
     for fingerprint, finding in latest.items():
         values = _finding_values(finding, protocols, documents)
         if values is None:
             counts.errors[finding.statement.path] = "finding names a document that is not stored"
             continue
         row = stored.get(fingerprint)
+        if row is None and values["source_document_id"] is not None:
+            row = _mirrored(session, finding, values)
+            if row is not None:  # same clash seen from the other document: keep the stored one
+                seen.add(row.fingerprint)
+                _seen_again(session, row, run, counts)
+                continue
         if row is None:
             session.add(Finding(fingerprint=fingerprint, status="open", first_seen_run_id=run.id,
                                 last_seen_run_id=run.id, **values))
@@ -163,13 +185,27 @@ def _upsert_findings(session: Session, run: CheckRun, found: Sequence[EngineFind
             continue
         for name, value in values.items():
             setattr(row, name, value)
-        row.last_seen_run_id = run.id
-        if row.status == "resolved" and (row.resolved_by_run_id or row.resolved_by_version_id):
-            _reopen(session, row, run)
-            counts.findings_reopened += 1
-        else:
-            counts.findings_unchanged += 1
-    return set(latest)
+        _seen_again(session, row, run, counts)
+    return seen
+
+
+def _seen_again(session: Session, row: Finding, run: CheckRun, counts: RunCounts) -> None:
+    row.last_seen_run_id = run.id
+    if row.status == "resolved" and (row.resolved_by_run_id or row.resolved_by_version_id):
+        _reopen(session, row, run)
+        counts.findings_reopened += 1
+    else:
+        counts.findings_unchanged += 1
+
+
+def _mirrored(session: Session, finding: EngineFinding, values: dict[str, Any]) -> Finding | None:
+    """The stored finding for the same two document statements the other way round. The engine
+    reports each pair once, in whichever direction it met first, so a check scoped to one
+    document may see a stored clash mirrored."""
+    return session.scalar(select(Finding).where(
+        Finding.document_id == values["source_document_id"], Finding.source_document_id == values["document_id"],
+        Finding.kind == finding.kind, Finding.statement_key == finding.source.key,
+        Finding.source_text == finding.statement.text).limit(1))
 
 
 def _by_fingerprint(session: Session, fingerprints: Iterable[str]) -> dict[str, Finding]:
