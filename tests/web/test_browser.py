@@ -1,0 +1,117 @@
+"""End to end in a real Chromium: a lead uploads, an officer dismisses, the lead re-uploads.
+
+Screenshots of the dashboard, a document view and a finding detail go to
+``test-output/screenshots/``. Skipped (saying why) where /usr/bin/chromium is missing.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from web_support import LEAFLET_MD, build_app, fresh_database, seed_data
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+LEAFLET_V2 = LEAFLET_MD.replace(b"Bring a list of your usual medicines with you.",
+                                b"Bring a list of your usual medicines and any allergies with you.")
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(tmp_path, engine, engine_settings) -> Iterator[str]:
+    """The app (SQLite, CSRF on) served by werkzeug in a thread; yields its base URL."""
+    with fresh_database("sqlite", tmp_path) as url:
+        app = build_app(url, engine, engine_settings, WTF_CSRF_ENABLED=True, TESTING=False)
+        seed_data(app)
+        server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["touchpoint_db"].dispose()
+
+
+@pytest.fixture
+def page(tmp_path) -> Iterator:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "correct-horse-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def _log_out(page) -> None:
+    page.click("header button:has-text('Log out')")
+
+
+def _upload(page, leaflet: Path) -> None:
+    page.set_input_files("input[name=file]", str(leaflet))
+    page.locator("form:has(input[name=file]) button[type=submit]").click()
+    page.wait_for_selector("h1")
+
+
+def test_a_dismissal_made_in_the_browser_survives_the_leads_re_upload(live_server, page, tmp_path):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    leaflet = tmp_path / "leaflet.md"
+    leaflet.write_bytes(LEAFLET_MD)
+
+    _log_in(page, live_server, "lead")
+    page.goto(f"{live_server}/documents/upload")
+    _upload(page, leaflet)
+    assert "Saved and checked" in page.inner_text(".flash")
+    marked = page.locator("mark.statement", has_text="eat any food")
+    assert marked.count() == 1
+    assert "4" in marked.locator("mark.fact").first.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "document-view.png"), full_page=True)
+    document_url = page.url
+    _log_out(page)
+
+    _log_in(page, live_server, "officer")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    page.goto(document_url)
+    page.locator(".finding-links a").first.click()
+    page.wait_for_selector("text=Explanation")
+    assert page.locator("mark.fact").count() >= 2
+    page.screenshot(path=str(SCREENSHOTS / "finding-detail.png"), full_page=True)
+    finding_url = page.url
+    page.fill("form[action$='/dismiss'] input[name=reason]", "The anaesthetists approved 4 hours for this ward")
+    page.click("form[action$='/dismiss'] button")
+    page.wait_for_selector(".flash")
+    assert "dismissed" in page.inner_text(".meta")
+    _log_out(page)
+
+    _log_in(page, live_server, "lead")
+    page.goto(document_url)
+    leaflet.write_bytes(LEAFLET_V2)
+    _upload(page, leaflet)
+    assert "Saved and checked" in page.inner_text(".flash")
+    assert "version 2" in page.inner_text(".meta")
+    page.goto(finding_url)
+    assert "dismissed" in page.inner_text(".meta")
+    assert "The anaesthetists approved 4 hours" in page.inner_text(".reason")
