@@ -55,9 +55,11 @@ def edit_user(user_id: int):
     if user is None:
         abort(404)
     form = request.form
-    active = form.get("active") == "on" or user.id == g.user.id  # nobody locks themselves out
+    myself = user.id == g.user.id  # nobody locks themselves out
+    active = form.get("active") == "on" or myself
+    role = user.role if myself else form.get("role", user.role)
     try:
-        update_user(user, form.get("role", user.role), find_department(session, form.get("department")),
+        update_user(user, role, find_department(session, form.get("department")),
                     active, form.get("display_name", ""), form.get("password", ""))
     except AccountError as error:
         session.rollback()

@@ -111,6 +111,7 @@ def demo(protocols_dir: Path, documents_dir: Path) -> None:
         _demo_users(session, departments)
     for path, message in errors.items():
         click.echo(f"skipped {path}: {message}", err=True)
+    click.echo(f"\nDatabase: {_safe_url()}\nStart the app with: flask --app web run  (then open http://127.0.0.1:5000/)")
 
 
 def _files(folder: Path) -> list[Path]:

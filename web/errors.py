@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ def _message(error: HTTPException) -> str:
         limit = request.max_content_length or 0
         return f"The upload is larger than the limit of {limit // 1024 // 1024 or 1} MB."
     if error.code == 500:
+        default = InternalServerError.description
+        if error.description and error.description != default:
+            return error.description
         return "An unexpected error occurred. It has been logged."
     return error.description or TITLES.get(error.code or 500, "Error")
 
@@ -43,7 +47,15 @@ def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
+    if isinstance(error, (OperationalError, ProgrammingError)) and _missing_table(error):
+        return handle_http_error(InternalServerError(
+            description="The database is not set up yet: run 'flask --app web init-db' (or 'flask --app web demo')."))
     return handle_http_error(InternalServerError())
+
+
+def _missing_table(error: Exception) -> bool:
+    text = str(error).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def init_app(app: Flask) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
@@ -47,15 +48,17 @@ def supported_suffixes() -> tuple[str, ...]:
 
 
 def clean_filename(filename: str | None) -> str:
-    """A safe file name with a supported suffix, or :class:`UploadError`."""
-    name = secure_filename(filename or "")
-    if not name:
+    """A safe file name keeping a supported suffix (``../Über Plan.MD`` -> ``Uber_Plan.md``;
+    a name with nothing safe left becomes ``document.<suffix>``), or :class:`UploadError`."""
+    original = PurePosixPath((filename or "").replace("\\", "/")).name
+    if not original:
         raise UploadError("Choose a file to upload.")
-    suffix = PurePosixPath(name).suffix.lower()
+    suffix = PurePosixPath(original).suffix.lower()
     if suffix not in supported_suffixes():
         allowed = ", ".join(supported_suffixes())
-        raise UploadError(f"{name}: files of type '{suffix or 'none'}' are not accepted (allowed: {allowed}).")
-    return name[: -len(suffix)] + suffix
+        raise UploadError(f"{original}: files of type '{suffix or 'none'}' are not accepted (allowed: {allowed}).")
+    stem = secure_filename(original[: -len(suffix)])[:200] or "document"
+    return stem + suffix
 
 
 def title_from_filename(filename: str) -> str:
@@ -169,6 +172,10 @@ def upload_document(session: Session, engine: Any, department: Department, filen
     try:
         version, created = add_document_version(session, engine, department, filename, data, user,
                                                 document, title)
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise UploadError("Someone uploaded this file at the same moment; try again.") from None
     except Exception:
         session.rollback()
         raise
@@ -184,6 +191,9 @@ def upload_protocol(session: Session, engine: Any, filename: str | None, data: b
     """Store a protocol version, then re-check every document (like :func:`upload_document`)."""
     try:
         version, created = add_protocol_version(session, engine, filename, data, user, protocol, title)
+    except IntegrityError:
+        session.rollback()
+        raise UploadError("Someone uploaded this file at the same moment; try again.") from None
     except Exception:
         session.rollback()
         raise

@@ -193,3 +193,21 @@ def test_an_unexpected_error_shows_our_500_page_without_details(database_url, en
     body = response.get_data(as_text=True)
     assert "Something went wrong" in body and "secret internals" not in body
     app.extensions["touchpoint_db"].dispose()
+
+
+def test_a_database_without_tables_gets_a_page_saying_how_to_set_it_up(tmp_path, engine_settings):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "k", "WTF_CSRF_ENABLED": False,
+                      "TOUCHPOINT_SETTINGS": engine_settings})
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().post("/login", data={"username": "a", "password": "b"})
+    assert response.status_code == 500
+    assert "flask --app web init-db" in response.get_data(as_text=True)
+
+
+def test_an_admin_cannot_demote_or_deactivate_themselves(client, seed, login_as, db):
+    login_as("admin")
+    response = client.post(f"/admin/users/{seed['admin']}", data={"role": "quality_officer", "display_name": "A"})
+    assert response.status_code == 302
+    db.expire_all()
+    admin = db.get(User, seed["admin"])
+    assert admin.role == "admin" and admin.active

@@ -97,3 +97,33 @@ def test_every_version_can_be_downloaded_byte_for_byte(client, seed, login_as):
     assert response.data == original
     assert "attachment" in response.headers["Content-Disposition"]
     assert client.get(f"/documents/{document_id}/versions/9/download").status_code == 404
+
+
+@pytest.mark.parametrize("filename,stored", [("../../etc/Leaflet Ünï.md", "Leaflet_Uni.md"), ("пример.MD", "document.md"),
+                                             ("pre op (final).TXT", "pre_op_final.txt")])
+def test_uploaded_file_names_are_made_safe_and_keep_their_type(client, seed, login_as, db, filename, stored):
+    login_as("lead")
+    data = LEAFLETS["txt"]() if stored.endswith(".txt") else LEAFLETS["md"]()
+    response = upload(client, seed["surgery"], filename, data)
+    assert response.status_code == 302
+    assert db.get(Document, document_id_from(response)).filename == stored
+
+
+def test_a_new_protocol_version_rechecks_every_document_and_resolves_what_it_settles(client, seed, login_as, db):
+    from web_support import PROTOCOL_MD
+
+    login_as("lead")
+    document_id = document_id_from(upload(client, seed["surgery"], "leaflet.md", LEAFLETS["md"]()))
+    db.expire_all()
+    finding = db.scalars(select(Finding).where(Finding.document_id == document_id)).first()
+    login_as("officer")
+    from io import BytesIO
+
+    response = client.post(f"/protocols/{seed['protocol']}/versions", content_type="multipart/form-data",
+                           data={"file": (BytesIO(PROTOCOL_MD.replace(b"6 hours", b"4 hours")), "fasting.md")})
+    assert response.status_code == 302
+    db.expire_all()
+    settled = db.get(Finding, finding.id)
+    assert settled.status == "resolved" and settled.resolved_by_run_id and settled.resolved_by_version_id is None
+    page = client.get(f"/protocols/{seed['protocol']}").get_data(as_text=True)
+    assert "version 2" in page and "Do not eat any food for 4 hours" in page
