@@ -19,7 +19,8 @@ _TOLERANCE = 0.006
 _ANCHORS = frozenset("surgery procedure operation appointment arrival arriv visit discharge colonoscopy admission "
                      "first second last then".split())
 _STRONG_CLASSES = frozenset({"nsaid", "opioid", "butalbital combination", "triptan", "anticoagulant", "antiplatelet",
-                             "salicylate", "benzodiazepine", "steroid", "antibiotic", "blood thinner"})
+                             "salicylate", "benzodiazepine", "steroid", "antibiotic", "blood thinner",
+                             "reliever inhaler", "preventer inhaler", "stimulant laxative", "stool softener"})
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,23 @@ def _within(inner: tuple[float, float], outer: tuple[float, float]) -> bool:
     return (inner[0] >= outer[0] or _close(inner[0], outer[0])) and (inner[1] <= outer[1] or _close(inner[1], outer[1]))
 
 
+_MAX_RATIO = 20.0
+
+
+def _far_apart(a: Quantity, b: Quantity) -> bool:
+    """Values that differ twenty-fold are two different rules, not one rule misquoted."""
+    low = min(abs(a.low), abs(b.low), abs(a.high), abs(b.high))
+    high = max(abs(a.low), abs(b.low), abs(a.high), abs(b.high))
+    return a.dimension != "temperature" and low > 0 and high / low > _MAX_RATIO
+
+
+def _clause_stance(facts: Facts, quantity: Quantity) -> str:
+    for clause in facts.clauses:
+        if clause.start <= quantity.start < clause.end:
+            return clause.stance
+    return "assert"
+
+
 def _numbers_conflict(doc: Quantity, src: Quantity, authoritative: bool, trigger: bool) -> bool:
     if src.alternatives or doc.alternatives:
         allowed = src.alternatives or (src.low, src.high)
@@ -128,13 +146,15 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     shared = _shares_subject(doc, src)
     if not shared or not _same_drugs(doc, src):
         return None
-    trigger = doc.is_conditional and src.is_conditional
+    trigger = (doc.is_conditional or bool(doc.escalations)) and (src.is_conditional or bool(src.escalations))
     for dq in doc.quantities:
-        comparable = [sq for sq in src.quantities if _comparable(dq, sq)
-                      and _clause_stems(doc, dq) & _clause_stems(src, sq)]
+        comparable = [sq for sq in src.quantities if _comparable(dq, sq) and not _far_apart(dq, sq)
+                      and _clause_stems(doc, dq) & _clause_stems(src, sq)
+                      and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}]
         if not comparable:
             continue
-        conflicts = [sq for sq in comparable if _numbers_conflict(dq, sq, not ctx.doc_vs_doc, trigger)]
+        conflicts = [sq for sq in comparable if _numbers_conflict(
+            dq, sq, not ctx.doc_vs_doc, trigger and _is_threshold(doc, dq) and _is_threshold(src, sq))]
         if len(conflicts) < len(comparable):
             continue
         sq = conflicts[0]
@@ -143,6 +163,15 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
         return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}{what}", ((dq.start, dq.end),),
                        ((sq.start, sq.end),), (("document", dq.text), ("source", sq.text)), severity)
     return None
+
+
+def _in_condition(facts: Facts, quantity: Quantity) -> bool:
+    return any(c.stance == "condition" and c.start <= quantity.start < c.end for c in facts.clauses)
+
+
+def _is_threshold(facts: Facts, quantity: Quantity) -> bool:
+    """A number that decides when to act ("if it is below 70 mg/dL, call"): any change to it matters."""
+    return quantity.dimension in {"temperature", "count"} or _in_condition(facts, quantity)
 
 
 def _what(quantity: Quantity, shared: frozenset[str]) -> str:
@@ -169,6 +198,11 @@ def _drug_stems(facts: Facts) -> set[str]:
     for drug in facts.drugs:
         stems |= _content(drug.name)
     return stems
+
+
+def _covered(item: frozenset[str], stems: frozenset[str]) -> bool:
+    """Most of one forbidden item ("hot tub", "water down formula") is named by the other statement."""
+    return bool(item) and len(item & stems) / len(item) >= 0.5 and len(item & stems) >= min(2, len(item))
 
 
 def _exception_for_subgroup(clause: Clause, negative: Facts, positive: Facts) -> bool:
@@ -235,7 +269,7 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
     positive_stems = frozenset().union(*(c.stems for c in free)) - blocked
     hits = objects & positive_stems
     drugs = _drug_stems(negative)
-    if not hits or not any(item - drugs and item - drugs <= positive_stems for item in clause.items):
+    if not hits or not any(_covered(item - drugs - _ANCHORS, positive_stems) for item in clause.items):
         return None
     if stance == "assert" and ctx.similarity < 0.5:
         return None
@@ -264,7 +298,7 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
 def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     for forbidding, recommending, doc_forbids in ((src, doc, False), (doc, src, True)):
         for banned in forbidding.drugs:
-            if banned.stance != "forbid":
+            if banned.stance != "forbid" or _combination(forbidding, banned):
                 continue
             for drug in recommending.drugs:
                 if polarity(drug.stance) != POSITIVE or drug.stance == "assert" and not _recommends(recommending):
@@ -284,6 +318,16 @@ def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     return _different_drug(doc, src, ctx)
 
 
+_COMBINATION = __import__("re").compile(r"\b(?:at the same time|together|in combination|combined|with each other|"
+                                        r"on the same day|at once)\b", 2)
+
+
+def _combination(facts: Facts, banned) -> bool:
+    """"Do not give acetaminophen and ibuprofen at the same time" bans a combination, not each drug."""
+    clause = next((c for c in facts.clauses if c.start <= banned.start < c.end), None)
+    return clause is not None and bool(_COMBINATION.search(facts.text[clause.start:clause.end]))
+
+
 def _recommends(facts: Facts) -> bool:
     return any(c.stance in {"permit", "oblige", "continue"} for c in facts.clauses)
 
@@ -296,10 +340,10 @@ def _same_or_member(generic: str, classes: frozenset[str], banned) -> bool:
 
 def _different_drug(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     """Same purpose, different drug: "use Qvar in an attack" vs "use your reliever (albuterol)"."""
-    if ctx.similarity < 0.62:
+    if ctx.similarity < 0.55:
         return None
-    doc_drugs = [d for d in doc.drugs if d.generic and d.stance in {"oblige", "permit"}]
-    src_drugs = [d for d in src.drugs if d.generic and d.stance in {"oblige", "permit"}]
+    doc_drugs = [d for d in doc.drugs if d.generic and d.stance in {"oblige", "permit", "continue"}]
+    src_drugs = [d for d in src.drugs if d.generic and d.stance in {"oblige", "permit", "continue"}]
     if not doc_drugs or not src_drugs or any(d.stance in {"forbid", "cease"} for d in doc.drugs + src.drugs):
         return None
     doc_generics = {d.generic for d in doc.drugs}
@@ -327,6 +371,20 @@ def _situation(facts: Facts) -> frozenset[str]:
     return frozenset(s for s in base if s not in GENERIC and s not in people and s.rstrip("s") not in people)
 
 
+def _level(facts: Facts) -> tuple[float, object]:
+    """How urgently a statement sends the reader for help: its most urgent destination, capped when
+    it defers to a routine visit, raised a little when it says "immediately"."""
+    from checker.facts import matcher_for_escalation
+
+    top = max(facts.escalations, key=lambda e: e.level)
+    level = float(top.level)
+    if matcher_for_escalation("deferral").search(facts.text) and level < 4:
+        level = min(level, 0.5)
+    elif matcher_for_escalation("urgency").search(facts.text) and 0 < level < 4:
+        level += 0.5
+    return level, top
+
+
 def action(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if not doc.escalations or not src.escalations:
         return None
@@ -335,12 +393,12 @@ def action(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     smaller = min(len(situation_doc), len(situation_src)) or 1
     if len(shared) / smaller < 0.5 and not (shared and ctx.similarity >= 0.8):
         return None
-    top_doc = max(doc.escalations, key=lambda e: e.level)
-    top_src = max(src.escalations, key=lambda e: e.level)
-    if top_doc.level == top_src.level:
+    level_doc, top_doc = _level(doc)
+    level_src, top_src = _level(src)
+    if abs(level_doc - level_src) < 0.5:
         return None
-    downgraded = top_doc.level < top_src.level
-    severity = "high" if downgraded and top_src.level >= 4 else "medium"
+    downgraded = level_doc < level_src
+    severity = "high" if downgraded and level_src >= 3 else "medium"
     doc_words = doc.text[top_doc.start:top_doc.end]
     src_words = src.text[top_src.start:top_src.end]
     explanation = (f"{_label(doc_words, top_doc.label)} vs {_label(src_words, top_src.label)} "
@@ -361,7 +419,8 @@ def timing(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     shared = _shares_subject(doc, src)
     if not shared:
         return None
-    return _clock(doc, src, shared) or _before_after(doc, src, shared) or _meals(doc, src, shared)
+    return (_clock(doc, src, shared) or _opposite_offsets(doc, src, shared) or _before_after(doc, src, shared)
+            or _meals(doc, src, shared) or _day_parts(doc, src, shared))
 
 
 def _clock(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
@@ -376,6 +435,36 @@ def _clock(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
                    ((dc.start, dc.end),), ((sc.start, sc.end),), (("document", dc.text), ("source", sc.text)))
 
 
+def _parts(facts: Facts) -> set[str]:
+    parts = {group for group, _, _ in facts.day_parts}
+    for clock in facts.clocks:
+        parts.add("morning" if 4 * 60 <= clock.minutes < 12 * 60 else ("evening" if clock.minutes >= 17 * 60 else "day"))
+    return parts
+
+
+def _day_parts(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
+    """Morning vs evening, when each statement names only one part of the day."""
+    doc_parts, src_parts = _parts(doc), _parts(src)
+    if len(doc_parts) != 1 or len(src_parts) != 1 or doc_parts == src_parts or "day" in doc_parts | src_parts:
+        return None
+    spans = lambda f: [(s, e) for _, s, e in f.day_parts] + [(c.start, c.end) for c in f.clocks]
+    ds, ss = spans(doc)[0], spans(src)[0]
+    (dp,), (sp,) = doc_parts, src_parts
+    return Verdict("timing", 0.8, f"{doc.text[ds[0]:ds[1]]} ({dp}) vs {src.text[ss[0]:ss[1]]} ({sp})",
+                   (ds,), (ss,), (("document", dp), ("source", sp)))
+
+
+def _opposite_offsets(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
+    """"Stop it 48 hours before the scan" vs "do not take it for 48 hours after": before vs after."""
+    for dq in doc.quantities:
+        for sq in src.quantities:
+            if (dq.dimension == sq.dimension == "time" and {dq.relation, sq.relation} == {"before", "after"}
+                    and _clause_stems(doc, dq) & _clause_stems(src, sq) - _roles()):
+                return Verdict("timing", 0.8, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),), ((sq.start, sq.end),),
+                               (("document", dq.relation), ("source", sq.relation)))
+    return None
+
+
 def _relation_set(facts: Facts) -> set[str]:
     return {group for group, _, _ in facts.relations}
 
@@ -385,21 +474,32 @@ def _relation_context(facts: Facts, position: int) -> frozenset[str]:
     for index, clause in enumerate(facts.clauses):
         if clause.start <= position < clause.end:
             stems = clause.stems
-            if clause.stance == "condition" and index + 1 < len(facts.clauses):
-                stems = stems | facts.clauses[index + 1].stems
+            if clause.stance == "condition":
+                neighbours = facts.clauses[max(0, index - 1):index] + facts.clauses[index + 1:index + 2]
+                stems = stems.union(*(c.stems for c in neighbours))
             return stems - GENERIC
     return facts.stems - GENERIC
+
+
+@__import__("functools").lru_cache(maxsize=1)
+def _roles() -> frozenset[str]:
+    """People one contacts: sharing "optometrist" does not make two timings one rule."""
+    from checker.lexicon import content_stems, load
+
+    roles = load("escalation")["contact_roles"]
+    words = " ".join(" ".join(v) for k, v in roles.items() if not k.startswith("_"))
+    return frozenset(content_stems(words + " " + " ".join(load("scope")["generic_people"])))
 
 
 def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
     doc_rel, src_rel = _relation_set(doc), _relation_set(src)
     if len(doc_rel) != 1 or len(src_rel) != 1 or doc_rel == src_rel:
         return None
-    if _has_related_quantities(doc) and _has_related_quantities(src):
+    if _has_related_quantities(doc) and _has_related_quantities(src) or doc.clocks or src.clocks:
         return None
     dr = doc.relations[0]
     sr = src.relations[0]
-    topic = _relation_context(doc, dr[1]) & _relation_context(src, sr[1])
+    topic = _relation_context(doc, dr[1]) & _relation_context(src, sr[1]) - _roles()
     if not topic:
         return None
     d_word, s_word = doc.text[dr[1]:dr[2]], src.text[sr[1]:sr[2]]
@@ -424,10 +524,25 @@ def _meals(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
 # --- contact -------------------------------------------------------------------------------
 
 def contact(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
-    return _phone(doc, src) or _hours(doc, src, ctx)
+    return _phone(doc, src, ctx) or _hours(doc, src, ctx)
 
 
-def _phone(doc: Facts, src: Facts) -> Verdict | None:
+def _unnamed_phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    """"Call 555-0173 to book physiotherapy" names no service before the number: near-identical
+    statements with one number each that differs are about the same line."""
+    if len(doc.phones) != 1 or len(src.phones) != 1 or ctx.similarity < 0.75:
+        return None
+    dp, sp = doc.phones[0], src.phones[0]
+    if dp.digits == sp.digits or (dp.service and sp.service) or not _shares_subject(doc, src, 2):
+        return None
+    return Verdict("contact", 0.8, f"{dp.text} vs {sp.text}", ((dp.start, dp.end),), ((sp.start, sp.end),),
+                   (("document", dp.text), ("source", sp.text)))
+
+
+def _phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    unnamed = _unnamed_phone(doc, src, ctx)
+    if unnamed:
+        return unnamed
     for dp in doc.phones:
         if not dp.service:
             continue
@@ -451,7 +566,8 @@ def _hours(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
             days = dh.days & sh.days
             if days and (dh.opens, dh.closes) != (sh.opens, sh.closes):
                 names = _DAY_NAMES[min(days)] if len(days) == 1 else f"{_DAY_NAMES[min(days)]}-{_DAY_NAMES[max(days)]}"
-                return Verdict("contact", 0.85, f"{names}: {dh.text} vs {sh.text}", ((dh.start, dh.end),),
+                shown = lambda h: "closed" if h.opens == h.closes == 0 else h.text
+                return Verdict("contact", 0.85, f"{names}: {shown(dh)} vs {shown(sh)}", ((dh.start, dh.end),),
                                ((sh.start, sh.end),), (("document", dh.text), ("source", sh.text)))
     return None
 

@@ -109,7 +109,8 @@ def _stance_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
     return PhraseMatcher(label), label
 
 
-_STANCE_RANK = {"no_need": 7, "continue": 6, "forbid": 5, "cease": 4, "deny": 3, "permit": 2, "oblige": 1, "neutral": 0}
+_STANCE_RANK = {"no_need": 7, "forbid": 6, "continue": 5, "cease": 4, "deny": 3, "permit": 2, "oblige": 1, "neutral": 0}
+_LIMIT_WORD = re.compile(r"\b(?:limit|limited|no more than|up to|at most|maximum)\b", re.IGNORECASE)
 _ITEM_SPLIT = re.compile(r",|\bor\b|\band\b|/|\bnor\b", re.IGNORECASE)
 _CONDITION_START = re.compile(r"^\W*(?:if|when|whenever|once|as long as|as soon as|in case|unless|because|since|"
                               r"although|though|while)\b", re.IGNORECASE)
@@ -163,7 +164,8 @@ def _analyse_clauses(text: str) -> tuple[Clause, ...]:
             cue_start, cue_end = start + best.start, start + best.end
         if _CONDITION_START.search(piece):
             stance = "condition"
-        elif stance == "forbid" and any(cue_end <= s < end for s, _ in limits):
+        elif stance in {"forbid", "permit", "assert"} and any(max(cue_end, start) <= s < end for s, _ in limits) \
+                and (stance == "forbid" or _LIMIT_WORD.search(piece)):
             stance = "limit"  # "do not take more than 200 mg" limits a dose, it does not forbid the drug
         tail = text[cue_end:end] if cues else piece
         stop = _OBJECT_STOP.search(tail)
@@ -226,24 +228,26 @@ def _escalation_tables() -> tuple[PhraseMatcher, dict[str, tuple[int, str]], Phr
 
 _CONTACT_VERB = re.compile(r"\b(?:call|phone|ring|contact|ask|tell|see|go(?: back)? to|return to|visit|talk to|"
                            r"speak (?:to|with)|check with|dial|page|notify|come (?:back )?to|head to|seek|get|"
-                           r"be seen|seen by|go back)\b", re.IGNORECASE)
+                           r"be seen|seen by|go back|taken to|brought to|checked in|checked at|seen in|seen at|"
+                           r"drive (?:them|him|her|the patient) to|take (?:them|him|her|the patient) to|show)\b",
+                           re.IGNORECASE)
 
 
 _VERB_WINDOW = 60
 
 
 def _escalations(text: str) -> tuple[Escalation, ...]:
-    """Where the statement sends the reader, each destination governed by a contact verb before it."""
+    """Where the statement sends the reader. Ambiguous destinations (clinic, nurse, pharmacy) count
+    only when a contact verb governs them; 911, urgent care and self-care phrases stand alone."""
     level_matcher, levels, role_matcher, roles = _escalation_tables()
     verbs = [m.end() for m in _CONTACT_VERB.finditer(text)]
-    if not verbs:
-        return ()
     found = []
     role_hits = role_matcher.find(text)
     for match in level_matcher.find(text):
-        if not any(0 <= match.start - v <= _VERB_WINDOW for v in verbs) and match.phrase not in {"911", "999", "112"}:
-            continue
         level, label = levels[match.phrase]
+        governed = any(0 <= match.start - v <= _VERB_WINDOW for v in verbs)
+        if level in (1, 2, 4) and not governed:
+            continue
         role = next((roles[r.phrase] for r in role_hits if r.start <= match.start < r.end or
                      match.start <= r.start < match.end), "")
         found.append(Escalation(level, label, role, match.start, match.end))
@@ -325,3 +329,9 @@ def facts_of(text: str) -> Facts:
         is_conditional=conditional,
         necessity_negated=any(c.stance == "no_need" for c in clauses),
     )
+
+
+@lru_cache(maxsize=None)
+def matcher_for_escalation(group: str) -> PhraseMatcher:
+    """Deferral ("at your next visit") or urgency ("immediately") phrases."""
+    return PhraseMatcher(load("escalation")[group])

@@ -13,6 +13,7 @@ import numpy as np
 
 from checker.engine import Engine
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, Statement
+from checker.scope import compatible
 
 _BATCH = 512
 
@@ -47,7 +48,8 @@ def judge_pairs(engine: Engine, items: list[dict]) -> Iterator[dict]:
                       for item in batch]
         similarities = np.einsum("ij,ij->i", engine.embed(premises), engine.embed(hypotheses))
         for item, premise, hypothesis, similarity in zip(batch, premises, hypotheses, similarities.tolist()):
-            result = engine.judge.verdict(hypothesis.text, premise.text, float(similarity))
+            result = (engine.judge.verdict(hypothesis.text, premise.text, float(similarity))
+                      if compatible(hypothesis, premise) else None)
             score = result[1] if result else 0.0
             flagged = result is not None and score >= engine.settings.min_score
             yield {"id": item["id"], "label": "contradiction" if flagged else "consistent", "score": score,

@@ -117,12 +117,14 @@ def _to_canonical(value: float, unit: str, dimension: str) -> tuple[float, str]:
 _PHONE = re.compile(r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])?\d{3}[\s.-]\d{4}(?![\w-])")
 _EMERGENCY_NUMBER = re.compile(r"(?<![\w-])(?:911|999|112)(?![\w-])")
 _CLOCK = re.compile(
-    r"(?<![\w:])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>a\.\s?m\.?|p\.\s?m\.?|am\b|pm\b)"
+    r"(?<![\w:])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>a\.\s?m\.?|p\.\s?m\.?|am\b|pm\b|noon\b|midnight\b)"
     r"|(?<![\w:])(?P<h24>[01]?\d|2[0-3])[:h](?P<m24>[0-5]\d)(?![\w:])"
     r"|(?<![\w-])(?P<word>noon|midday|midnight)(?![\w-])", re.IGNORECASE)
 _DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _DAY = re.compile(r"\b(mon(?:day)?s?|tue(?:s(?:day)?)?s?|wed(?:nesday)?s?|thu(?:r(?:s(?:day)?)?)?s?|fri(?:day)?s?|"
                   r"sat(?:urday)?s?|sun(?:day)?s?|weekdays?|weekends?)\b", re.IGNORECASE)
+_CLOSED = re.compile(r"\bclosed\s+(?:on\s+|at\s+|over\s+|during\s+|all\s+day\s+)?(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*|weekends?)"
+                     r"(?:\s*(?:,|and|or|&)\s*(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*|weekends?))*", re.IGNORECASE)
 _RANGE_JOIN = r"\s*(?:-|–|—|to|until|till|through)\s*"
 
 _LOWER_BOUND_BEFORE = re.compile(
@@ -130,7 +132,7 @@ _LOWER_BOUND_BEFORE = re.compile(
     r"above|longer than|upwards of|not before|no sooner than|no earlier than|from|aged|older than|starting at)\s*$", re.IGNORECASE)
 _UPPER_BOUND_BEFORE = re.compile(
     r"(?<![\w-])(?:at most|no more than|not more than|up to|a maximum of|maximum of|maximum|max\.?|fewer than|less than|"
-    r"under|below|younger than|aged under|within|not exceeding|allows?|allowed|a limit of|limit of|limited to|limit|no longer than|shorter than|not to exceed|no later than|by)\s*$",
+    r"under|below|younger than|aged under|heavier than|lighter than|within|not exceeding|allows?|allowed|a limit of|limit of|limited to|limit|no longer than|shorter than|not to exceed|no later than|by)\s*$",
     re.IGNORECASE)
 _STRICT_BEFORE = re.compile(r"(?<![\w-])(?:more than|over|greater than|above|longer than|fewer than|less than|under|below|"
                             r"shorter than)\s*$", re.IGNORECASE)
@@ -138,7 +140,8 @@ _NO_MORE = re.compile(r"\b(?:no|not)\s+(?:more|fewer|less|longer|shorter|later|s
 _ROLE_BEFORE = re.compile(r"(?<![\w-])(?P<role>for|during|over|within|in|by|every|each)\s+(?:(?:the|a|an|at least|at most|"
                           r"up to|no more than|no less than|not more than|more than|less than|about|around|"
                           r"approximately|only|another|first|next|last|full)\s+)*$", re.IGNORECASE)
-_NEGATED_MORE = re.compile(r"(?:not|n't|never)\s+(?:\w+\s+){0,3}(?:more than|over|exceed(?:ing)?|longer than)\s*$",
+_NEGATED_MORE = re.compile(r"(?:not|n't|never|no)\s+(?:\w+\s+){0,3}(?:more than|over|exceed(?:ing)?|longer than|"
+                           r"heavier than|larger than|bigger than|above|higher than)\s*$",
                            re.IGNORECASE)
 _AFTER_BOUND = re.compile(r"\s*(?P<b>or more|or higher|or above|or greater|or over|or longer|\+|and over|and older|"
                           r"and above|and up|or less|or fewer|or lower|or below|or under|or younger|or shorter|"
@@ -146,8 +149,9 @@ _AFTER_BOUND = re.compile(r"\s*(?P<b>or more|or higher|or above|or greater|or ov
 _PER = re.compile(r"(?:\s+of\s+(?!\d)[\w-]+(?:\s+(?!\d)[\w-]+)?(?=\s+(?:per|a|an|each|every|in|within|over)\b))?\s*(?:(?:per|a|an|each|every|in|within|over|in any|in one|in a|/)\s*(?P<n>\d+|one|a|an)?\s*"
                   r"(?P<u>hours?|hrs?|h|days?|24-hour period|weeks?|months?|years?|doses?|nights?)|"
                   r"(?P<adv>daily|weekly|monthly|nightly|hourly))(?![\w-])", re.IGNORECASE)
-_RELATION = re.compile(r"\s*(?:of\s+\w+\s+)?(?P<rel>before|prior to|ahead of|after|following|from|since|later|"
-                       r"earlier|ago|afterward|afterwards|beforehand)\b", re.IGNORECASE)
+_RELATION = re.compile(r"\s*(?:of\s+\w+\s+)?(?P<rel>before|prior to|ahead of|in advance|after|following|from|since|"
+                       r"later|earlier|ago|afterward|afterwards|beforehand)\b", re.IGNORECASE)
+_ALWAYS_OPEN = re.compile(r"\(?open 24 hours\)?|24 hours a day|24/7|around the clock|24 hours, 7 days", re.IGNORECASE)
 _EVERY_BEFORE = re.compile(r"(?:every|each|once every)\s*$", re.IGNORECASE)
 _SKIP_WORDS = {"wet", "full", "whole", "more", "or", "extra", "small", "smaller", "large", "larger", "separate",
                "different", "new", "additional", "other", "dirty", "soiled", "loose", "watery", "of", "the", "short"}
@@ -184,9 +188,14 @@ _SERVICE_LABEL = re.compile(r"(?P<svc>[A-Za-z][\w'’&/ -]{1,50}?)\s*(?::|-|–|
 _SERVICE_TRIM = re.compile(r"^(?:the|our|your|a|an|us)\s+|\s+(?:at|on|line number|number|phone)$", re.IGNORECASE)
 
 
+_BARE_VERB = re.compile(r"(?:,\s*)?(?:please\s+)?(?:call|phone|ring|dial|text)(?:\s+us)?(?:\s+(?:at|on))?\s*$",
+                        re.IGNORECASE)
+
+
 def _service_before(text: str, position: int) -> str:
     window = text[max(0, position - 80):position]
     window = re.split(r"[.;?!()\[\]]", window)[-1]
+    window = _BARE_VERB.sub("", window) if _BARE_VERB.search(window) else window
     for pattern in (_SERVICE_VERB, _SERVICE_LABEL):
         match = pattern.search(window)
         if match:
@@ -213,7 +222,11 @@ def clock_times(text: str) -> list[ClockTime]:
             if hour > 12:
                 continue
             minute = int(match.group("m") or 0)
-            pm = match.group("ap").lower().startswith("p")
+            suffix = match.group("ap").lower()
+            if suffix in {"noon", "midnight"}:
+                found.append(ClockTime(12 * 60 if suffix == "noon" else 0, match.start(), match.end(), match.group(0)))
+                continue
+            pm = suffix.startswith("p")
             minutes = ((hour % 12) + (12 if pm else 0)) * 60 + minute
         found.append(ClockTime(minutes, match.start(), match.end(), match.group(0)))
     return found
@@ -265,6 +278,12 @@ def opening_hours(text: str) -> list[Hours]:
                                     text[payload.start:closing.end]))
                 index += 1
         index += 1
+    for match in _CLOSED.finditer(text):
+        days = set()
+        for token in _DAY.findall(match.group(0)):
+            days |= set(_day_index(token))
+        if days:
+            result.append(Hours(frozenset(days), 0, 0, match.start(), match.end(), match.group(0)))
     if re.search(r"24 hours a day|24/7|around the clock|24 hours, 7 days", text, re.IGNORECASE):
         match = re.search(r"24 hours a day|24/7|around the clock|24 hours, 7 days", text, re.IGNORECASE)
         result.append(Hours(frozenset(range(7)), 0, 24 * 60, match.start(), match.end(), match.group(0)))
@@ -329,6 +348,7 @@ def quantities(text: str) -> list[Quantity]:
     and whether it is a delay "before"/"after" something. Phone numbers and clock times are skipped."""
     masked = _mask(text, [(p.start, p.end) for p in phones(text)] + [(c.start, c.end) for c in clock_times(text)])
     masked = _EMERGENCY_NUMBER.sub(lambda m: " " * len(m.group(0)), masked)
+    masked = _ALWAYS_OPEN.sub(lambda m: " " * len(m.group(0)), masked)
     found: list[Quantity] = []
     position = 0
     pattern = _number_start()
@@ -439,7 +459,7 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     relation = ""
     if relation_match:
         word = relation_match.group("rel").lower()
-        relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand"} else "after"
+        relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand", "in advance"} else "after"
     role = relation or _role(before)
     if strict and (dimension == "count" or canonical in {"hour"} and _is_whole_days(text, start, cursor)):
         low, high = _strict_to_whole(bound, low, high, dimension, canonical, values, unit)
