@@ -81,6 +81,7 @@ def _related(statement: Statement, source: Statement, affinity: dict[str, float]
 def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, documents: Sequence[Statement],
           document_vectors: np.ndarray, settings: Settings, targets: set[str] | None = None) -> list[Alignment]:
     """Alignments for the document statements whose path is in ``targets`` (all when None)."""
+    protocols, protocol_vectors = _without_boilerplate(protocols, protocol_vectors)
     rows = list(range(len(documents)))
     affinity = _affinities(documents, document_vectors, protocols, protocol_vectors)
     alignments = {i: Alignment(documents[i]) for i in rows}
@@ -107,9 +108,25 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
                                     settings.affinity_margin):
                         continue
                     alignment.candidates.append(Candidate(source, similarity))
-                alignment.covered = bool(alignment.candidates)
+                alignment.covered = any(c.similarity >= settings.coverage_floor for c in alignment.candidates)
     _align_uncovered(documents, document_vectors, alignments, settings, targets)
     return [alignments[i] for i in rows if targets is None or documents[i].path in targets]
+
+
+_BOILERPLATE_FILES = 3
+
+
+def _without_boilerplate(statements: Sequence[Statement], vectors: np.ndarray
+                         ) -> tuple[list[Statement], np.ndarray]:
+    """Drop sentences repeated word for word in several files (disclaimers, footers): they say
+    nothing about any one topic and would otherwise 'cover' unrelated statements."""
+    files: dict[str, set[str]] = defaultdict(set)
+    for statement in statements:
+        files[statement.key].add(statement.path)
+    keep = [i for i, s in enumerate(statements) if len(files[s.key]) < _BOILERPLATE_FILES]
+    if len(keep) == len(statements):
+        return list(statements), vectors
+    return [statements[i] for i in keep], vectors[keep]
 
 
 def _is_scope_line(statement: Statement) -> bool:

@@ -17,7 +17,7 @@ from checker.quantities import Quantity
 
 _TOLERANCE = 0.006
 _ANCHORS = frozenset("surgery procedure operation appointment arrival arriv visit discharge colonoscopy admission "
-                     "first second last then".split())
+                     "first second last then scan test".split())
 _STRONG_CLASSES = frozenset({"nsaid", "opioid", "butalbital combination", "triptan", "anticoagulant", "antiplatelet",
                              "salicylate", "benzodiazepine", "steroid", "antibiotic", "blood thinner",
                              "reliever inhaler", "preventer inhaler", "stimulant laxative", "stool softener"})
@@ -140,27 +140,46 @@ def _numbers_conflict(doc: Quantity, src: Quantity, authoritative: bool, trigger
     return not _within(d, s)
 
 
+def _pairs(doc: Facts, src: Facts) -> list[tuple[Quantity, list[Quantity]]]:
+    """Each document quantity with the source quantities that measure the same thing."""
+    pairs = []
+    for dq in doc.quantities:
+        comparable = [sq for sq in src.quantities if _comparable(dq, sq) and not _far_apart(dq, sq)
+                      and _in_condition(doc, dq) == _in_condition(src, sq)
+                      and _clause_stems(doc, dq) & _clause_stems(src, sq)
+                      and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}]
+        if comparable:
+            pairs.append((dq, comparable))
+    return pairs
+
+
+def _conflicting(doc: Facts, src: Facts, dq: Quantity, sq: Quantity, authoritative: bool) -> bool:
+    trigger = (doc.is_conditional or bool(doc.escalations)) and (src.is_conditional or bool(src.escalations))
+    threshold = trigger and _is_threshold(doc, dq) and _is_threshold(src, sq)
+    return _numbers_conflict(dq, sq, authoritative, threshold)
+
+
+def agrees(doc: Facts, src: Facts) -> bool:
+    """True when the two statements give the same number for the same thing: a restatement."""
+    if not _shares_subject(doc, src):
+        return False
+    verdicts = [_conflicting(doc, src, dq, sq, True) for dq, comparable in _pairs(doc, src) for sq in comparable]
+    return bool(verdicts) and not any(verdicts)
+
+
 def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if not doc.quantities or not src.quantities:
         return None
     shared = _shares_subject(doc, src)
     if not shared or not _same_drugs(doc, src):
         return None
-    trigger = (doc.is_conditional or bool(doc.escalations)) and (src.is_conditional or bool(src.escalations))
-    for dq in doc.quantities:
-        comparable = [sq for sq in src.quantities if _comparable(dq, sq) and not _far_apart(dq, sq)
-                      and _clause_stems(doc, dq) & _clause_stems(src, sq)
-                      and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}]
-        if not comparable:
-            continue
-        conflicts = [sq for sq in comparable if _numbers_conflict(
-            dq, sq, not ctx.doc_vs_doc, trigger and _is_threshold(doc, dq) and _is_threshold(src, sq))]
+    for dq, comparable in _pairs(doc, src):
+        conflicts = [sq for sq in comparable if _conflicting(doc, src, dq, sq, not ctx.doc_vs_doc)]
         if len(conflicts) < len(comparable):
             continue
         sq = conflicts[0]
-        what = ""
-        severity = "high" if dq.dimension in {"mass", "volume"} or (trigger and dq.dimension != "time") else "medium"
-        return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}{what}", ((dq.start, dq.end),),
+        severity = "high" if dq.dimension in {"mass", "volume"} or _is_threshold(doc, dq) else "medium"
+        return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),),
                        ((sq.start, sq.end),), (("document", dq.text), ("source", sq.text)), severity)
     return None
 
@@ -459,7 +478,7 @@ def _opposite_offsets(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict
     for dq in doc.quantities:
         for sq in src.quantities:
             if (dq.dimension == sq.dimension == "time" and {dq.relation, sq.relation} == {"before", "after"}
-                    and _clause_stems(doc, dq) & _clause_stems(src, sq) - _roles()):
+                    and shared - _roles()):
                 return Verdict("timing", 0.8, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),), ((sq.start, sq.end),),
                                (("document", dq.relation), ("source", sq.relation)))
     return None

@@ -29,7 +29,7 @@ GENERIC = frozenset(_GENERIC_WORDS) | frozenset(stem(word) for word in _GENERIC_
 _STOP_EXTRA = frozenset("anything something everything nothing including include includes such example like "
                         "least most hospital".split())
 _CLAUSE_BREAK = re.compile(
-    r"[;:]|—|–|\(|\)|,?\s+\b(?:but|so|unless|because|although|though|while|whereas|except|then)\b|"
+    r"[;:]|—|–|,?\s+\b(?:but|so|unless|because|although|though|while|whereas|except|then)\b|"
     r",\s+(?:and|or)\s+(?=(?:you|we|they|it|he|she|the patient|your)\b)|\.\s|,\s+(?=(?:if|when|once|as long as)\b)|"
     r"\b(?:if|when|whenever|once|as long as|as soon as)\b", re.IGNORECASE)
 _OBJECT_STOP = re.compile(r"\b(?:for|after|before|until|while|during|when|if|unless|because|even|since|within|"
@@ -110,7 +110,7 @@ def _stance_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
 
 
 _STANCE_RANK = {"no_need": 7, "forbid": 6, "continue": 5, "cease": 4, "deny": 3, "permit": 2, "oblige": 1, "neutral": 0}
-_LIMIT_WORD = re.compile(r"\b(?:limit|limited|no more than|up to|at most|maximum)\b", re.IGNORECASE)
+_LIMIT_WORD = re.compile(r"^\W*(?:limit|restrict|cut down|cut back)\b", re.IGNORECASE)
 _ITEM_SPLIT = re.compile(r",|\bor\b|\band\b|/|\bnor\b", re.IGNORECASE)
 _CONDITION_START = re.compile(r"^\W*(?:if|when|whenever|once|as long as|as soon as|in case|unless|because|since|"
                               r"although|though|while)\b", re.IGNORECASE)
@@ -164,8 +164,9 @@ def _analyse_clauses(text: str) -> tuple[Clause, ...]:
             cue_start, cue_end = start + best.start, start + best.end
         if _CONDITION_START.search(piece):
             stance = "condition"
-        elif stance in {"forbid", "permit", "assert"} and any(max(cue_end, start) <= s < end for s, _ in limits) \
-                and (stance == "forbid" or _LIMIT_WORD.search(piece)):
+        elif (stance == "forbid" and any(cue_end <= s < end for s, _ in limits)) or (
+                stance in {"permit", "assert", "oblige"} and _LIMIT_WORD.search(piece)
+                and any(start <= s < end for s, _ in limits)):
             stance = "limit"  # "do not take more than 200 mg" limits a dose, it does not forbid the drug
         tail = text[cue_end:end] if cues else piece
         stop = _OBJECT_STOP.search(tail)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from checker.align import Alignment
-from checker.detectors import DETECTORS, PairContext, Verdict
+from checker.detectors import DETECTORS, PairContext, Verdict, agrees
 from checker.facts import facts_of
 from checker.records import ROLE_DOCUMENT, Finding, Statement
 
@@ -50,17 +50,24 @@ class Judge:
                        statement=statement, source=source, statement_spans=verdict.doc_spans,
                        source_spans=verdict.source_spans, facts=verdict.facts)
 
+    @staticmethod
+    def _restated(alignment: Alignment, similarity: float) -> bool:
+        """A closer source that gives the same number means the clash is with a different rule."""
+        doc = facts_of(alignment.statement.text)
+        return any(c.similarity >= similarity and agrees(doc, facts_of(c.source.text)) for c in alignment.candidates)
+
     def judge_alignments(self, alignments: Iterable[Alignment], min_score: float) -> list[Finding]:
         """The best finding per document statement at or above ``min_score``, best first."""
         findings: list[Finding] = []
         seen_pairs: set[frozenset[str]] = set()
         for alignment in alignments:
             best: Finding | None = None
+            best_similarity = 0.0
             for candidate in alignment.candidates:
                 finding = self.judge_pair(alignment.statement, candidate.source, candidate.similarity)
                 if finding and finding.score >= min_score and (best is None or finding.score > best.score):
-                    best = finding
-            if best is None:
+                    best, best_similarity = finding, candidate.similarity
+            if best is None or (best.kind == "numeric" and self._restated(alignment, best_similarity)):
                 continue
             pair = frozenset((best.statement.uid, best.source.uid))
             if pair in seen_pairs:

@@ -50,6 +50,7 @@ class Settings:
     top_k: int = 6
     similarity_floor: float = 0.45
     lexical_floor: float = 0.3
+    coverage_floor: float = 0.5
     document_similarity_floor: float = 0.55
     fuzzy_floor: float = 80.0
     affinity_margin: float = 0.08
@@ -73,7 +74,7 @@ class Settings:
     def fingerprint(self) -> str:
         """What engine results depend on: a change here invalidates stored results."""
         parts = (self.model_name, self.model_path and Path(self.model_path).name, self.top_k,
-                 self.similarity_floor, self.lexical_floor, self.document_similarity_floor, self.fuzzy_floor, self.affinity_margin)
+                 self.similarity_floor, self.lexical_floor, self.coverage_floor, self.document_similarity_floor, self.fuzzy_floor, self.affinity_margin)
         return "|".join(str(part) for part in parts)
 
 
@@ -93,6 +94,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "top_k": (1, 100),
     "similarity_floor": (-1.0, 1.0),
     "lexical_floor": (-1.0, 1.0),
+    "coverage_floor": (-1.0, 1.0),
     "document_similarity_floor": (-1.0, 1.0),
     "fuzzy_floor": (0.0, 100.0),
     "affinity_margin": (0.0, 2.0),
