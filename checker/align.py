@@ -165,7 +165,7 @@ def _rescore(statement: Statement, sources: list[Statement], similarities: np.nd
 
 def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignments: dict[int, Alignment],
                      settings: Settings, targets: set[str] | None) -> None:
-    """Document-to-document candidates among statements no protocol covers, across departments."""
+    """Document-to-document candidates among statements no protocol covers, in other documents."""
     uncovered = [i for i, s in enumerate(documents) if not _is_covered(i, alignments)]
     if len(uncovered) < 2:
         return
@@ -180,8 +180,8 @@ def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignm
             for pick in picks[row]:
                 other = documents[uncovered[pick]]
                 similarity = float(similarities[row, pick])
-                if (similarity < settings.document_similarity_floor or other.department == statement.department
-                        or other.path == statement.path or _is_scope_line(other) or not compatible(statement, other)):
+                if (similarity < settings.document_similarity_floor or other.path == statement.path
+                        or _is_scope_line(other) or not compatible(statement, other)):
                     continue
                 alignments[index].candidates.append(Candidate(other, similarity))
 

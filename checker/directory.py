@@ -7,6 +7,7 @@ that disagree are a finding between them. This needs no alignment: the service n
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Iterable, Sequence
 
@@ -62,4 +63,47 @@ def directory_findings(protocols: Sequence[Statement], documents: Sequence[State
     return findings
 
 
-__all__ = ["directory_findings", "ROLE_PROTOCOL"]
+
+
+_NAME = re.compile(r"\b(?:[A-Z][\w'’-]*[a-zé]\s+){0,3}[A-Z][\w'’-]*[a-zé]\b")
+_NOT_NAMES = re.compile(r"^(?:the|a|an|our|your|we|we're|it|this|that|if|when|please|call|open|monday|tuesday|"
+                        r"wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?)$", re.IGNORECASE)
+
+
+def service_names(text: str) -> set[str]:
+    """Named places and services in a statement ("Riverside Café", "Outpatient Pharmacy")."""
+    names = set()
+    for match in _NAME.finditer(text):
+        words = [w for w in match.group(0).split() if not _NOT_NAMES.match(w)]
+        if len(words) >= 2 or (words and match.start() > 0 and len(words[0]) > 3):
+            names.add(" ".join(words).lower())
+    return names
+
+
+def _hours_entries(statements: Iterable[Statement]) -> list[tuple[Statement, set[str]]]:
+    return [(s, service_names(s.text)) for s in statements if facts_of(s.text).hours]
+
+
+def hours_findings(protocols: Sequence[Statement], documents: Sequence[Statement],
+                   targets: set[str] | None = None) -> list[Finding]:
+    """Opening hours given for the same named service that differ on some day."""
+    from checker.detectors import PairContext, contact
+
+    official = _hours_entries(protocols)
+    others = _hours_entries(documents)
+    findings: list[Finding] = []
+    for statement, names in others:
+        if not names or (targets is not None and statement.path not in targets):
+            continue
+        same = [s for s, n in official if names & n] or [s for s, n in others if names & n and s.path != statement.path]
+        for source in same:
+            verdict = contact(facts_of(statement.text), facts_of(source.text), PairContext(0.6, source.role != ROLE_PROTOCOL))
+            if verdict is not None:
+                findings.append(Finding(kind="contact", severity="medium", score=0.8, explanation=verdict.explanation,
+                                        statement=statement, source=source, statement_spans=verdict.doc_spans,
+                                        source_spans=verdict.source_spans, facts=verdict.facts))
+                break
+    return findings
+
+
+__all__ = ["directory_findings", "hours_findings", "service_names"]

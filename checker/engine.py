@@ -21,7 +21,7 @@ import numpy as np
 
 from checker.align import Alignment, align
 from checker.embeddings import EmbeddingStore
-from checker.directory import directory_findings
+from checker.directory import directory_findings, hours_findings
 from checker.judge import Judge, merge_findings
 from checker.reader import extract
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Finding, Statement
@@ -86,7 +86,8 @@ class Engine:
         alignments = align(protocols, protocol_vectors, documents, document_vectors, self.settings, targets)
         threshold = self.settings.min_score if min_score is None else min_score
         findings = merge_findings(self.judge.judge_alignments(alignments, threshold)
-                                  + directory_findings(protocols, documents, targets), threshold)
+                                  + directory_findings(protocols, documents, targets)
+                                  + hours_findings(protocols, documents, targets), threshold)
         return CheckResult(
             findings=findings,
             embeddings_computed=self.store.computed - computed_before,
