@@ -39,18 +39,36 @@ def read_pairs(handle: IO[str]) -> list[dict]:
     return items
 
 
+def as_statements(item: dict) -> tuple[Statement, Statement]:
+    premise = Statement("premise", ROLE_PROTOCOL, item["premise"], 0, len(item["premise"]))
+    hypothesis = Statement("hypothesis", ROLE_DOCUMENT, item["hypothesis"], 0, len(item["hypothesis"]))
+    return premise, hypothesis
+
+
+def similarities(engine: Engine, items: list[dict]) -> list[float]:
+    """Cosine similarity of each premise and hypothesis."""
+    pairs = [as_statements(item) for item in items]
+    premises = engine.embed([p for p, _ in pairs])
+    hypotheses = engine.embed([h for _, h in pairs])
+    return np.einsum("ij,ij->i", premises, hypotheses).tolist()
+
+
+def predict(engine: Engine, item: dict, similarity: float) -> dict:
+    """One prediction: the judge's verdict on the pair, after the scope check."""
+    premise, hypothesis = as_statements(item)
+    result = (engine.judge.verdict(hypothesis.text, premise.text, similarity)
+              if compatible(hypothesis, premise) else None)
+    score = result[1] if result else 0.0
+    flagged = result is not None and score >= engine.settings.min_score
+    prediction = {"id": item["id"], "label": "contradiction" if flagged else "consistent", "score": score}
+    if result:
+        prediction["kind"] = result[0].kind
+    return prediction
+
+
 def judge_pairs(engine: Engine, items: list[dict]) -> Iterator[dict]:
     """One prediction per pair, in input order."""
     for offset in range(0, len(items), _BATCH):
         batch = items[offset:offset + _BATCH]
-        premises = [Statement("premise", ROLE_PROTOCOL, item["premise"], 0, len(item["premise"])) for item in batch]
-        hypotheses = [Statement("hypothesis", ROLE_DOCUMENT, item["hypothesis"], 0, len(item["hypothesis"]))
-                      for item in batch]
-        similarities = np.einsum("ij,ij->i", engine.embed(premises), engine.embed(hypotheses))
-        for item, premise, hypothesis, similarity in zip(batch, premises, hypotheses, similarities.tolist()):
-            result = (engine.judge.verdict(hypothesis.text, premise.text, float(similarity))
-                      if compatible(hypothesis, premise) else None)
-            score = result[1] if result else 0.0
-            flagged = result is not None and score >= engine.settings.min_score
-            yield {"id": item["id"], "label": "contradiction" if flagged else "consistent", "score": score,
-                   **({"kind": result[0].kind} if result else {})}
+        for item, similarity in zip(batch, similarities(engine, batch)):
+            yield predict(engine, item, similarity)

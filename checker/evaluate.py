@@ -1,0 +1,163 @@
+"""``touchpoint eval``: score the engine on a labelled corpus and on public pair sets.
+
+Runs the shared scorer (``score.py``) exactly as a reviewer would, on
+
+- a corpus with ``expected.jsonl`` (default ``../shared/eval/dev-corpus``), and
+- every ``*/pairs.jsonl`` under the external folder (default ``../shared/eval/external``),
+
+then writes a Markdown report (default ``docs/evaluation.md``) with precision, recall, F1 and
+AUROC per set, the date and the commit. The external sets are used for evaluation only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker.corpus import list_files, load_corpus
+from checker.engine import Engine
+from checker.pairs import predict, read_pairs, similarities
+
+_FIGURES = re.compile(r"precision (?P<p>[\d.]+) recall (?P<r>[\d.]+) f1 (?P<f>[\d.]+)")
+_AUROC = re.compile(r"auroc (?P<a>[\d.]+)")
+_KIND = re.compile(r"recall (?P<kind>\w+)\s+(?P<hit>\d+)/(?P<all>\d+)")
+_PARAPHRASE_TYPES = ("Paraphrase", "Numerical_paraphrase")
+
+
+@dataclass
+class SetResult:
+    name: str
+    size: int
+    precision: float
+    recall: float
+    f1: float
+    auroc: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _shared_dir() -> Path:
+    return Path.cwd().parent / "shared" / "eval"
+
+
+def _score(scorer: Path, *args: str) -> str:
+    completed = subprocess.run([sys.executable, str(scorer), *args], capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"score.py {' '.join(args)} failed: {completed.stderr.strip() or completed.stdout.strip()}")
+    return completed.stdout
+
+
+def _parse(name: str, size: int, output: str) -> SetResult:
+    figures = _FIGURES.search(output)
+    if not figures:
+        raise RuntimeError(f"unexpected scorer output for {name}: {output[-300:]}")
+    area = _AUROC.search(output)
+    return SetResult(name, size, float(figures["p"]), float(figures["r"]), float(figures["f"]),
+                     float(area["a"]) if area else None)
+
+
+def evaluate_corpus(engine: Engine, corpus: Path, scorer: Path) -> SetResult:
+    loaded = load_corpus(engine, list_files(corpus))
+    findings = engine.check(loaded.protocols, loaded.documents).findings
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as handle:
+        for finding in findings:
+            handle.write(json.dumps(finding.to_dict()) + "\n")
+    output = _score(scorer, "corpus", str(corpus), handle.name)
+    result = _parse(corpus.name, len(findings), output)
+    result.notes = [f"{m['kind']} {m['hit']}/{m['all']}" for m in _KIND.finditer(output)]
+    return result
+
+
+def predict_pairs(engine: Engine, items: list[dict]) -> tuple[list[dict], float]:
+    """Predictions and the judging rate (pairs per second, embedding excluded)."""
+    scores = similarities(engine, items)
+    started = time.perf_counter()
+    predictions = [predict(engine, item, similarity) for item, similarity in zip(items, scores)]
+    elapsed = time.perf_counter() - started
+    return predictions, len(items) / elapsed if elapsed else float("inf")
+
+
+def evaluate_pairs(engine: Engine, pairs_file: Path, scorer: Path, limit: int | None) -> tuple[SetResult, float]:
+    with open(pairs_file, encoding="utf-8") as handle:
+        items = read_pairs(handle)
+    if limit:
+        items = items[:limit]
+        subset = Path(tempfile.mkstemp(suffix=".jsonl")[1])
+        subset.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+        pairs_file = subset
+    predictions, rate = predict_pairs(engine, items)
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as handle:
+        handle.writelines(json.dumps(p) + "\n" for p in predictions)
+    result = _parse(pairs_file.parent.name if not limit else Path(pairs_file).stem, len(items),
+                    _score(scorer, "pairs", str(pairs_file), handle.name))
+    result.notes = _paraphrase_notes(items, predictions)
+    return result, rate
+
+
+def _paraphrase_notes(items: list[dict], predictions: list[dict]) -> list[str]:
+    """For perturbation sets: how many meaning-preserving paraphrases of a consistent pair got flagged."""
+    notes = []
+    for kind in _PARAPHRASE_TYPES:
+        chosen = [(i, p) for i, p in zip(items, predictions)
+                  if f":{kind}:" in i["id"] and i.get("label") == "entailment"]
+        if chosen:
+            wrong = sum(1 for _, p in chosen if p["label"] == "contradiction")
+            notes.append(f"{kind} (consistent) wrongly flagged: {wrong}/{len(chosen)}")
+    return notes
+
+
+def _commit() -> str:
+    completed = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    return completed.stdout.strip() or "unknown"
+
+
+def render(results: list[SetResult], rates: list[float], engine: Engine) -> str:
+    today = _dt.date.today().isoformat()
+    lines = [
+        "# Evaluation",
+        "",
+        f"Date: {today}. Commit: `{_commit()}`. Model: {engine.settings.model_name}. "
+        f"Default settings (min score {engine.settings.min_score}).",
+        "",
+        "Made by `touchpoint eval`. The corpus row scans the corpus and scores findings with the shared "
+        "`score.py corpus`; each pair set is judged with `touchpoint pairs` semantics and scored with "
+        "`score.py pairs` (contradiction vs everything else). The public sets are for evaluation only.",
+        "",
+        "| set | size | precision | recall | F1 | AUROC | notes |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        area = f"{r.auroc:.3f}" if r.auroc is not None else "n/a"
+        lines.append(f"| {r.name} | {r.size} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | {area} | "
+                     f"{'; '.join(r.notes)} |")
+    if rates:
+        lines += ["", f"Judging speed: {min(rates):,.0f} to {max(rates):,.0f} aligned pairs per second on this "
+                      f"machine (facts extraction and all detectors; embedding excluded)."]
+    lines += ["", "Size: findings for the corpus row, pairs for the others.", ""]
+    return "\n".join(lines)
+
+
+def run_evaluation(engine: Engine, corpus: Path | None, external: Path | None, output: Path,
+                   limit: int | None = None) -> str:
+    shared = _shared_dir()
+    scorer = shared / "score.py"
+    if not scorer.is_file():
+        raise FileNotFoundError(f"scorer not found at {scorer} (run from the repository root, beside ../shared)")
+    corpus = corpus or shared / "dev-corpus"
+    external = external or shared / "external"
+    results = [evaluate_corpus(engine, corpus, scorer)]
+    rates = []
+    for pairs_file in sorted(external.glob("*/pairs.jsonl")):
+        result, rate = evaluate_pairs(engine, pairs_file, scorer, limit)
+        result.name = pairs_file.parent.name
+        results.append(result)
+        rates.append(rate)
+    report = render(results, rates, engine)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report, encoding="utf-8")
+    return report
