@@ -7,12 +7,15 @@ two statements were aligned to make the finding's score.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from rapidfuzz import fuzz
 
-from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, polarity
+from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, matcher_for_escalation, polarity
+from checker.lexicon import content_stems, load, stem, words
 from checker.quantities import Quantity
 
 _TOLERANCE = 0.006
@@ -46,9 +49,7 @@ def _subject(facts: Facts, skip: list[tuple[int, int]]) -> frozenset[str]:
     for start, end in skip:
         for index in range(start, end):
             text[index] = " "
-    from checker.facts import _content  # local: same tokenisation as the facts themselves
-
-    return _content("".join(text)) - GENERIC - _ANCHORS
+    return content("".join(text)) - GENERIC - _ANCHORS
 
 
 def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:
@@ -85,11 +86,9 @@ def _comparable(a: Quantity, b: Quantity) -> bool:
 
 def _clause_stems(facts: Facts, quantity: Quantity) -> frozenset[str]:
     """Words of the clause holding a quantity (the whole statement when that clause says little)."""
-    from checker.facts import _content
-
     for clause in facts.clauses:
         if clause.start <= quantity.start < clause.end:
-            stems = _content(facts.text[clause.start:clause.end]) - _content(quantity.text)
+            stems = content(facts.text[clause.start:clause.end]) - content(quantity.text)
             return stems if len(stems) >= 2 else facts.stems
     return facts.stems
 
@@ -211,11 +210,9 @@ def _negative_clauses(facts: Facts) -> list[Clause]:
 
 
 def _drug_stems(facts: Facts) -> set[str]:
-    from checker.facts import _content
-
     stems: set[str] = set()
     for drug in facts.drugs:
-        stems |= _content(drug.name)
+        stems |= content(drug.name)
     return stems
 
 
@@ -248,10 +245,10 @@ def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
 
 
 _STANCE_ORDER = ("permit", "continue", "oblige", "assert")
-_WEEKDAY = __import__("re").compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b", 2)
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b", 2)
 
 
-_THIRD_PARTY = __import__("re").compile(
+_THIRD_PARTY = re.compile(
     r"\b(?:an? (?:adult|grown-up|friend|relative|family member|carer|caregiver|driver|nurse|doctor|pharmacist)|"
     r"someone|somebody|another person|your (?:driver|escort|carer|caregiver)|the (?:nurse|doctor|pharmacist|staff))\b",
     2)
@@ -264,8 +261,6 @@ def _third_party(facts: Facts, clause: Clause) -> bool:
 
 def _surface(facts: Facts, stems: frozenset[str]) -> str:
     """The words of the statement behind some stems, as written."""
-    from checker.lexicon import stem, words
-
     seen = []
     for word in words(facts.text):
         if stem(word) in stems and word not in seen:
@@ -337,7 +332,7 @@ def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     return _different_drug(doc, src, ctx)
 
 
-_COMBINATION = __import__("re").compile(r"\b(?:at the same time|together|in combination|combined|with each other|"
+_COMBINATION = re.compile(r"\b(?:at the same time|together|in combination|combined|with each other|"
                                         r"on the same day|at once)\b", 2)
 
 
@@ -383,8 +378,6 @@ def _different_drug(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
 # --- action (escalation / whom to contact) ---------------------------------------------------
 
 def _situation(facts: Facts) -> frozenset[str]:
-    from checker.lexicon import load
-
     people = {w.rstrip("s") for w in load("scope")["generic_people"]}
     base = facts.condition if facts.condition else facts.stems
     return frozenset(s for s in base if s not in GENERIC and s not in people and s.rstrip("s") not in people)
@@ -393,8 +386,6 @@ def _situation(facts: Facts) -> frozenset[str]:
 def _level(facts: Facts) -> tuple[float, object]:
     """How urgently a statement sends the reader for help: its most urgent destination, capped when
     it defers to a routine visit, raised a little when it says "immediately"."""
-    from checker.facts import matcher_for_escalation
-
     top = max(facts.escalations, key=lambda e: e.level)
     level = float(top.level)
     if matcher_for_escalation("deferral").search(facts.text) and level < 4:
@@ -500,11 +491,9 @@ def _relation_context(facts: Facts, position: int) -> frozenset[str]:
     return facts.stems - GENERIC
 
 
-@__import__("functools").lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def _roles() -> frozenset[str]:
     """People one contacts: sharing "optometrist" does not make two timings one rule."""
-    from checker.lexicon import content_stems, load
-
     roles = load("escalation")["contact_roles"]
     words = " ".join(" ".join(v) for k, v in roles.items() if not k.startswith("_"))
     return frozenset(content_stems(words + " " + " ".join(load("scope")["generic_people"])))

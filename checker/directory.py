@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz
 
+from checker.detectors import PairContext, contact
 from checker.facts import facts_of
 from checker.quantities import Phone
 from checker.records import ROLE_PROTOCOL, Finding, Statement
@@ -87,8 +88,6 @@ def _hours_entries(statements: Iterable[Statement]) -> list[tuple[Statement, set
 def hours_findings(protocols: Sequence[Statement], documents: Sequence[Statement],
                    targets: set[str] | None = None) -> list[Finding]:
     """Opening hours given for the same named service that differ on some day."""
-    from checker.detectors import PairContext, contact
-
     official = _hours_entries(protocols)
     others = _hours_entries(documents)
     findings: list[Finding] = []

@@ -145,7 +145,8 @@ def _split_condition(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start, comma), (comma + 1, end)] if text[comma + 1:end].strip() else [(start, end)]
 
 
-def _content(text: str) -> frozenset[str]:
+def content(text: str) -> frozenset[str]:
+    """Stems of the informative words of a text, the unit every overlap test counts in."""
     return frozenset(stem(w) for w in words(text)
                      if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
 
@@ -170,13 +171,13 @@ def _analyse_clauses(text: str) -> tuple[Clause, ...]:
             stance = "limit"  # "do not take more than 200 mg" limits a dose, it does not forbid the drug
         tail = text[cue_end:end] if cues else piece
         stop = _OBJECT_STOP.search(tail)
-        objects = _content(tail[:stop.start()] if stop else tail) - GENERIC - _PEOPLE
+        objects = content(tail[:stop.start()] if stop else tail) - GENERIC - _PEOPLE
         if stance in {"permit", "assert", "deny"} and cues:
-            objects = objects | (_content(text[start:cue_start]) - GENERIC)
+            objects = objects | (content(text[start:cue_start]) - GENERIC)
         object_text = tail[:stop.start()] if stop else tail
-        items = tuple(item for item in (_content(part) - GENERIC - _PEOPLE for part in _ITEM_SPLIT.split(object_text))
+        items = tuple(item for item in (content(part) - GENERIC - _PEOPLE for part in _ITEM_SPLIT.split(object_text))
                       if item)
-        result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, _content(piece), items))
+        result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, content(piece), items))
     return tuple(result)
 
 
@@ -299,7 +300,7 @@ def _condition(text: str) -> tuple[frozenset[str], bool]:
     """Content words of the situation a statement is about ("if you have chest pain" -> chest, pain)."""
     match = _CONDITION.search(text)
     if match:
-        return _content(match.group("cond")), True
+        return content(match.group("cond")), True
     return frozenset(), False
 
 
@@ -313,7 +314,7 @@ def facts_of(text: str) -> Facts:
     meal = tuple(_phrase_hits(text, "with_food") + _phrase_hits(text, "empty_stomach"))
     return Facts(
         text=text,
-        stems=_content(text),
+        stems=content(text),
         clauses=clauses,
         quantities=tuple(quantities(text)),
         clocks=tuple(clock_times(text)),
