@@ -211,3 +211,11 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(client, seed, login_as,
     db.expire_all()
     admin = db.get(User, seed["admin"])
     assert admin.role == "admin" and admin.active
+
+
+def test_pages_forbid_scripts_frames_and_sniffing(client):
+    response = client.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
