@@ -1,0 +1,104 @@
+"""Quantities, clock times, opening hours and phone numbers read out of one statement.
+
+Every amount is normalised to one unit per dimension, so equal amounts in different units
+compare equal; the judge-level consequences are in test_detectors.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+from checker.quantities import Quantity, clock_times, opening_hours, phones, quantities
+
+
+def only(text: str) -> Quantity:
+    found = quantities(text)
+    assert len(found) == 1, f"{text!r} gave {found}"
+    return found[0]
+
+
+def canonical(text: str) -> tuple[float, float, str, str]:
+    quantity = only(text)
+    return round(quantity.low, 6), round(quantity.high, 6), quantity.dimension, quantity.bound
+
+
+@pytest.mark.parametrize("first, second", [
+    ("Keep it dry for 48 hours.", "Keep it dry for 2 days."),
+    ("Call if your temperature is above 38 °C.", "Call if your temperature is above 100.4 °F."),
+    ("Take 1 g at a time.", "Take 1,000 mg at a time."),
+    ("Wear them for one week.", "Wear them for 7 days."),
+    ("Drink 2 liters of water.", "Drink 2,000 mL of water."),
+    ("Wait six hours.", "Wait 6 hours."),
+    ("Wait half an hour.", "Wait 30 minutes."),
+])
+def test_the_same_amount_in_other_units_or_words_normalises_to_the_same_value(first, second):
+    assert canonical(first) == canonical(second)
+
+
+def test_durations_are_normalised_to_hours():
+    quantity = only("Do not drive for 2 weeks.")
+    assert (quantity.low, quantity.dimension, quantity.unit) == (336.0, "time", "hour")
+
+
+def test_pounds_convert_to_the_same_mass_as_kilograms():
+    assert only("Lift no more than 10 lb.").low == pytest.approx(only("Lift no more than 4.536 kg.").low, rel=1e-3)
+
+
+def test_a_range_keeps_both_ends():
+    quantity = only("Fast for 6 to 8 hours.")
+    assert (quantity.low, quantity.high, quantity.bound) == (6.0, 8.0, "exact")
+
+
+@pytest.mark.parametrize("text, bound", [
+    ("Take no more than 3 g a day.", "max"),
+    ("Take up to 3 g a day.", "max"),
+    ("Wait at least 2 hours.", "min"),
+    ("Call if it is above 38 °C.", "min"),
+    ("Take 3 g a day.", "exact"),
+])
+def test_bound_words_set_the_bound(text, bound):
+    assert only(text).bound == bound
+
+
+def test_every_n_hours_is_an_interval_and_n_times_a_day_a_count_per_day():
+    interval, count = only("Take it every 6 hours."), only("Take it 4 times a day.")
+    assert interval.interval and interval.low == 6.0
+    assert (count.dimension, count.unit, count.per, count.low) == ("count", "time", "day", 4.0)
+
+
+def test_a_daily_amount_records_its_period():
+    assert only("Do not take more than 4 g of acetaminophen in 24 hours.").per == "day"
+
+
+def test_a_quantity_span_indexes_the_text():
+    text = "Do not drive for 48 hours after sedation."
+    quantity = only(text)
+    assert text[quantity.start:quantity.end] == quantity.text == "48 hours"
+
+
+def test_a_sentence_without_numbers_has_no_quantities():
+    assert quantities("Keep the wound clean and dry.") == []
+
+
+def test_clock_times_read_am_pm_24_hour_and_noon():
+    assert [c.minutes for c in clock_times("Arrive at 7:30 a.m., 14:00 or noon.")] == [450, 840, 720]
+
+
+def test_opening_hours_cover_a_weekday_range_and_a_closed_day():
+    weekdays, sunday = opening_hours("Open Monday to Friday, 9 a.m. to 5 p.m., and closed on Sundays.")
+    assert (weekdays.days, weekdays.opens, weekdays.closes) == (frozenset(range(5)), 540, 1020)
+    assert (sunday.days, sunday.opens, sunday.closes) == (frozenset({6}), 0, 0)
+
+
+def test_a_phone_number_carries_the_service_named_before_it():
+    (phone,) = phones("Call the Outpatient Pharmacy at 555-0247.")
+    assert (phone.digits, phone.service, phone.text) == ("5550247", "outpatient pharmacy", "555-0247")
+
+
+def test_phone_numbers_in_different_formats_reduce_to_digits():
+    assert [p.digits for p in phones("Ring (555) 123-4567 or +1 555 123 4567.")] == ["5551234567", "5551234567"]
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: 'more than 3 days' is counted in whole days (at least 4 days, "
+                                       "96 h) while 'more than 72 hours' stays 72 h, so one bound in two units differs")
+def test_a_strict_bound_in_days_equals_the_same_bound_in_hours():
+    assert canonical("Call if the fever lasts more than 3 days.") == canonical("Call if the fever lasts more than 72 hours.")
