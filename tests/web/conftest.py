@@ -22,7 +22,7 @@ from web_support import DATABASE_KINDS, build_app, fresh_database, login, seed_d
 
 @pytest.fixture(scope="session")
 def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return load_settings(cache_dir=str(tmp_path_factory.mktemp("embedding-cache")))
+    return load_settings(environ={}, cache_dir=str(tmp_path_factory.mktemp("embedding-cache")))
 
 
 @pytest.fixture(scope="session")
