@@ -16,6 +16,8 @@ from checker.settings import Settings, load_settings
 csrf = CSRFProtect()
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# In a checkout, instance/ (database, secret key) sits next to web/; installed, under the CWD.
+BASE_DIR = PROJECT_ROOT if (PROJECT_ROOT / "setup.cfg").exists() else Path.cwd()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -23,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``WTF_CSRF_ENABLED``, ``SECRET_KEY``, ``TOUCHPOINT_SETTINGS`` (a :class:`Settings`),
     ``INSTANCE_PATH`` (where a generated secret key is kept)."""
     config = dict(config or {})
-    app = Flask(__name__, instance_path=str(config.pop("INSTANCE_PATH", PROJECT_ROOT / "instance")))
+    app = Flask(__name__, instance_path=str(config.pop("INSTANCE_PATH", BASE_DIR / "instance")))
     settings: Settings = config.pop("TOUCHPOINT_SETTINGS", None) or load_settings()
     _configure(app, settings, config)
     _init_extensions(app)
@@ -47,7 +49,7 @@ def _configure(app: Flask, settings: Settings, overrides: dict[str, Any]) -> Non
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(overrides)
-    app.config["DATABASE_URL"] = resolve_database_url(app.config["DATABASE_URL"], PROJECT_ROOT)
+    app.config["DATABASE_URL"] = resolve_database_url(app.config["DATABASE_URL"], BASE_DIR)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key or _persistent_secret_key(Path(app.instance_path))
 

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web import PROJECT_ROOT
+from web import BASE_DIR
 from web.accounts import AccountError, create_user, find_department, get_or_create_department
 from web.audit import record
 from web.auth import issue_token
@@ -85,9 +85,9 @@ def create_token(username: str) -> None:
 @click.command("demo")
 @with_appcontext
 @click.option("--protocols", "protocols_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "protocols", show_default=True)
+              default=BASE_DIR / "protocols", show_default=True)
 @click.option("--documents", "documents_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "examples" / "documents", show_default=True,
+              default=BASE_DIR / "examples" / "documents", show_default=True,
               help="One folder per department.")
 def demo(protocols_dir: Path, documents_dir: Path) -> None:
     """Migrate, load the example protocols and documents, check them, create demo users.
