@@ -1,0 +1,261 @@
+"""The detectors and the judge on single pairs: each kind of contradiction, and its traps.
+
+Judge-level tests go through ``engine.judge.verdict(doc_text, src_text, similarity)`` exactly
+as the engine does; detector-level tests call one detector so the kind is pinned down.
+"""
+from __future__ import annotations
+
+import pytest
+
+from checker import detectors
+from checker.detectors import PairContext
+from checker.facts import facts_of
+
+ALIGNED = 0.8
+
+
+def verdict(engine, doc: str, src: str, similarity: float = ALIGNED):
+    """(Verdict, score) or None, from the engine's judge."""
+    return engine.judge.verdict(doc, src, similarity)
+
+
+def flagged_kind(engine, doc: str, src: str, similarity: float = ALIGNED) -> str | None:
+    result = verdict(engine, doc, src, similarity)
+    return result[0].kind if result else None
+
+
+def detect(detector, doc: str, src: str, similarity: float = ALIGNED, doc_vs_doc: bool = False):
+    return detector(facts_of(doc), facts_of(src), PairContext(similarity, doc_vs_doc))
+
+
+# --- unit normalisation: the same rule in other units is no finding ---------------------------
+
+@pytest.mark.parametrize("doc, src", [
+    ("Keep the dressing dry for 2 days after surgery.", "Keep the dressing dry for 48 hours after surgery."),
+    ("Call us if your temperature is above 100.4 °F.", "Call us if your temperature is above 38 °C."),
+    ("Do not take more than 4,000 mg of acetaminophen in 24 hours.",
+     "Do not take more than 4 g of acetaminophen in 24 hours."),
+    ("Do not drive for one week after the operation.", "Do not drive for 7 days after the operation."),
+    ("Take the antibiotic every 6 hours.", "Take the antibiotic 4 times a day."),
+    ("Take the tablets twice a day.", "Take the tablets every 12 hours."),
+    ("Do not eat for six hours before your surgery.", "Do not eat for 6 hours before your surgery."),
+    ("Put in your eye drops four times daily.", "Use the eye drops 4 times a day."),
+    ("Please stay in the clinic for half an hour after your vaccination.",
+     "Wait 30 minutes after your vaccination before leaving the clinic."),
+    ("Do not eat for 6 to 8 hours before your surgery.", "Do not eat for 6 to 8 hours before your surgery."),
+], ids=["hours-days", "celsius-fahrenheit", "g-mg", "week-days", "every-6h-4-a-day", "twice-every-12h",
+        "words-digits", "four-times-daily", "half-hour", "same-range"])
+def test_the_same_amount_in_other_units_or_words_is_no_finding(engine, doc, src):
+    assert verdict(engine, doc, src) is None
+
+
+# --- numeric: a different number for the same rule ------------------------------------------
+
+@pytest.mark.parametrize("doc, src, values", [
+    ("Do not eat for 8 hours before your surgery.", "Do not eat for 6 hours before your surgery.",
+     ("8 hours", "6 hours")),
+    ("Wait 1 hour before eating after the procedure.", "Wait at least 2 hours before eating after the procedure.",
+     ("1 hour", "2 hours")),
+    ("Stop eating 6 to 8 hours before your surgery.", "Stop eating 4 hours before your surgery.",
+     ("6 to 8 hours", "4 hours")),
+    ("Take the tablets 3 times a day.", "Take the tablets every 12 hours.", ("3 times a day", "12 hours")),
+    ("Call us if your temperature is above 101 °F.", "Call us if your temperature is above 38 °C.",
+     ("101 °F", "38 °C")),
+])
+def test_a_different_number_is_a_numeric_finding_naming_both_values(engine, doc, src, values):
+    result = verdict(engine, doc, src)
+    assert result is not None and result[0].kind == "numeric"
+    assert all(value in result[0].explanation for value in values)
+
+
+def test_a_numeric_finding_highlights_the_numbers_in_both_statements(engine):
+    doc, src = "Do not eat for 8 hours before your surgery.", "Do not eat for 6 hours before your surgery."
+    found = verdict(engine, doc, src)[0]
+    (ds, de), (ss, se) = found.doc_spans[0], found.source_spans[0]
+    assert doc[ds:de] == "8 hours" and src[ss:se] == "6 hours"
+
+
+def test_a_bound_inside_the_protocol_limit_is_consistent(engine):
+    assert verdict(engine, "You can take up to 800 mg of ibuprofen a day without a prescription.",
+                   "Without a prescription, do not take more than 1,200 mg of ibuprofen in 24 hours.") is None
+
+
+def test_a_looser_bound_than_the_protocol_limit_is_a_clash(engine):
+    result = verdict(engine, "You can take up to 2,400 mg of ibuprofen a day without a prescription.",
+                     "Without a prescription, do not take more than 1,200 mg of ibuprofen in 24 hours.")
+    assert result is not None and result[0].kind == "numeric" and "2,400 mg" in result[0].explanation
+
+
+def test_a_stricter_minimum_than_the_protocol_is_consistent(engine):
+    assert verdict(engine, "Please don't drive for 48 hours after your sedation.",
+                   "Do not drive for at least 24 hours after sedation.") is None
+
+
+def test_the_same_number_for_different_rules_is_no_numeric_finding():
+    assert detect(detectors.numeric, "Your biopsy results are usually ready within 48 hours.",
+                  "Keep the dressing dry for 48 hours.") is None
+
+
+def test_a_numeric_clash_is_not_raised_between_different_drugs():
+    assert detect(detectors.numeric, "Take 400 mg of ibuprofen up to 3 times a day.",
+                  "Take 500 mg of amoxicillin 3 times a day.") is None
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: the drug name is swallowed into the quantity span "
+                                       "('6 g of acetaminophen in 24 hours'), leaving no shared subject, so a "
+                                       "doubled acetaminophen daily limit is not flagged")
+def test_a_looser_acetaminophen_limit_is_a_clash(engine):
+    assert flagged_kind(engine, "You can take up to 6 g of acetaminophen in 24 hours.",
+                        "Do not take more than 4 g of acetaminophen in 24 hours.") == "numeric"
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: 'more than 3 days' is read as at least 4 whole days (96 h) "
+                                       "but 'more than 72 hours' as 72 h, so the same rule is flagged")
+def test_a_strict_bound_in_days_agrees_with_the_same_bound_in_hours(engine):
+    assert verdict(engine, "Call the clinic if the fever lasts more than three days.",
+                   "Call the clinic if the fever lasts more than 72 hours.") is None
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: 'more than two days' is rounded up to 3 whole days (72 h) "
+                                       "and so matches 'more than 72 hours'; 48 h vs 72 h is missed")
+def test_a_strict_bound_of_two_days_clashes_with_seventy_two_hours(engine):
+    assert flagged_kind(engine, "Call the clinic if the fever lasts more than two days.",
+                        "Call the clinic if the fever lasts more than 72 hours.") == "numeric"
+
+
+# --- negation: allowed in one, forbidden in the other ---------------------------------------
+
+@pytest.mark.parametrize("doc, src", [
+    ("You may shower the day after surgery.", "Do not shower for 48 hours after surgery."),
+    ("You can drive after the operation.", "Do not drive after the operation."),
+    ("Do not drive after the operation.", "You can drive after the operation."),
+])
+def test_allowed_against_forbidden_is_a_negation_finding(engine, doc, src):
+    result = verdict(engine, doc, src)
+    assert result is not None and result[0].kind == "negation"
+    assert "allowed" in result[0].explanation and "forbidden" in result[0].explanation
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("Avoid alcohol while taking metronidazole.", "Do not drink alcohol while taking metronidazole."),
+    ("Keep taking your warfarin unless your doctor tells you to stop.",
+     "Do not stop taking warfarin unless your doctor tells you to."),
+    ("Avoid lifting heavy objects for 6 weeks.", "Do not lift anything heavy for 6 weeks."),
+    ("Leave the dressing in place for 5 days.", "Do not remove the dressing for 5 days."),
+], ids=["avoid-do-not", "keep-taking-do-not-stop", "avoid-lifting", "leave-do-not-remove"])
+def test_a_paraphrased_rule_is_not_a_negation(engine, doc, src):
+    assert verdict(engine, doc, src) is None
+
+
+def test_forbidding_one_activity_does_not_clash_with_allowing_another():
+    assert detect(detectors.negation, "You may shower the day after surgery.",
+                  "Do not take a bath for 2 weeks after surgery.") is None
+
+
+# --- action: a different escalation for the same trigger -------------------------------------
+
+def test_waiting_for_a_routine_visit_instead_of_going_to_the_emergency_department_is_an_action_finding():
+    found = detect(detectors.action, "If the wound bleeds heavily, wait until your next clinic visit to mention it.",
+                   "If the wound bleeds heavily, go to the Emergency Department straight away.")
+    assert found is not None and found.kind == "action" and found.severity == "high"
+
+
+def test_the_same_escalation_in_other_words_is_no_action_finding():
+    assert detect(detectors.action, "If the wound bleeds heavily, go to the nearest Emergency Department at once.",
+                  "If the wound bleeds heavily, go to the Emergency Department straight away.") is None
+
+
+def test_escalations_for_different_triggers_are_not_compared():
+    assert detect(detectors.action, "If your ankle is swollen, mention it at your next visit.",
+                  "Call 911 if you have chest pain.") is None
+
+
+# --- timing: before vs after, morning vs evening, with food vs empty stomach -----------------
+
+@pytest.mark.parametrize("doc, src", [
+    ("Take your simvastatin in the evening.", "Take simvastatin once a day in the morning."),
+    ("Take the tablet with food.", "Take the tablet on an empty stomach."),
+    ("Stop your iron tablets 7 days after the colonoscopy.", "Stop your iron tablets 7 days before the colonoscopy."),
+], ids=["evening-morning", "food-empty-stomach", "after-before"])
+def test_a_different_time_for_the_same_rule_is_a_timing_finding(doc, src):
+    found = detect(detectors.timing, doc, src)
+    assert found is not None and found.kind == "timing"
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("Take the tablet with a meal.", "Take the tablet with food."),
+    ("Take your simvastatin at bedtime.", "Take simvastatin once a day in the evening."),
+    ("Take your evening antibiotic dose at 5 p.m.", "The Fracture Clinic is open until 5 p.m."),
+])
+def test_the_same_time_in_other_words_is_no_timing_finding(engine, doc, src):
+    assert verdict(engine, doc, src) is None
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: the 'once' of 'once a day' is read as the time word 'once' "
+                                       "(= after), so 'before bed' clashes with it as before vs after")
+def test_once_a_day_is_not_an_after_cue(engine):
+    assert verdict(engine, "Take your simvastatin at night before bed.",
+                   "Take simvastatin once a day in the evening.") is None
+
+
+# --- contact: another number or other hours for the same service -----------------------------
+
+def test_another_number_for_the_same_service_is_a_contact_finding():
+    found = detect(detectors.contact, "Call the Fracture Clinic at 555-0162.", "Call the Fracture Clinic at 555-0126.")
+    assert found is not None and "555-0162" in found.explanation and "555-0126" in found.explanation
+
+
+def test_the_same_number_written_differently_is_no_contact_finding():
+    assert detect(detectors.contact, "Call the Fracture Clinic at 555-0126 to change your appointment.",
+                  "You can reach the Fracture Clinic at 555-0126.") is None
+
+
+def test_numbers_of_different_services_are_not_compared():
+    assert detect(detectors.contact, "Call the Fracture Clinic at 555-0162.",
+                  "Call the Eye Emergency Line at 555-0126.") is None
+
+
+def test_other_opening_hours_for_the_same_service_are_a_contact_finding():
+    found = detect(detectors.contact, "The Blood Test Center is open Monday to Friday, 8 a.m. to 12 noon.",
+                   "The Blood Test Center is open Monday to Friday, 7 a.m. to 5 p.m.")
+    assert found is not None and found.kind == "contact"
+
+
+def test_weekdays_and_monday_to_friday_are_the_same_hours():
+    assert detect(detectors.contact, "The Blood Test Center is open weekdays from 7 a.m. to 5 p.m.",
+                  "The Blood Test Center is open Monday to Friday, 7 a.m. to 5 p.m.") is None
+
+
+# --- medication: a forbidden drug or class recommended, often by brand name --------------------
+
+def test_aleve_is_naproxen_an_nsaid_so_recommending_it_against_an_nsaid_ban_is_a_medication_finding():
+    found = detect(detectors.medication, "While you take warfarin, you can use Aleve for back pain.",
+                   "Patients taking warfarin must not take NSAIDs such as ibuprofen.")
+    assert found is not None and found.kind == "medication" and found.severity == "high"
+    assert "naproxen" in found.explanation and "nsaid" in found.explanation.lower()
+
+
+def test_tylenol_is_not_an_nsaid_so_it_does_not_break_an_nsaid_ban():
+    assert detect(detectors.medication, "While you take warfarin, you can use Tylenol for back pain.",
+                  "Patients taking warfarin must not take NSAIDs such as ibuprofen.") is None
+
+
+def test_tylenol_is_acetaminophen_so_it_restates_an_acetaminophen_rule(engine):
+    assert verdict(engine, "For fever, give Tylenol.", "For fever, give acetaminophen.") is None
+
+
+def test_tylenol_is_acetaminophen_so_it_breaks_an_acetaminophen_ban():
+    found = detect(detectors.medication, "For fever, give Tylenol.", "Do not give acetaminophen for fever in babies.")
+    assert found is not None and "acetaminophen" in found.explanation
+
+
+def test_banning_a_combination_does_not_ban_each_drug():
+    assert detect(detectors.medication, "You can give your child ibuprofen for fever.",
+                  "Do not give acetaminophen and ibuprofen at the same time.") is None
+
+
+# --- the judge -----------------------------------------------------------------------------
+
+def test_a_loosely_aligned_pair_scores_lower_than_a_tightly_aligned_one(engine):
+    doc, src = "Do not eat for 8 hours before your surgery.", "Do not eat for 6 hours before your surgery."
+    assert verdict(engine, doc, src, 0.45)[1] < verdict(engine, doc, src, 0.95)[1]

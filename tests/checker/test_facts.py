@@ -1,0 +1,77 @@
+"""Facts of one statement: clause stances, drugs from the lexicon, escalations, timing cues."""
+from __future__ import annotations
+
+import pytest
+
+from checker.facts import NEGATIVE, POSITIVE, facts_of, polarity
+
+
+def stances(text: str) -> list[str]:
+    return [clause.stance for clause in facts_of(text).clauses]
+
+
+def drug(text: str, name: str):
+    return next(d for d in facts_of(text).drugs if d.name == name.lower())
+
+
+@pytest.mark.parametrize("text, stance", [
+    ("Do not drive for 48 hours.", "forbid"),
+    ("Avoid alcohol.", "forbid"),
+    ("You may drive the next day.", "permit"),
+    ("There is no need to fast.", "no_need"),
+])
+def test_a_clause_stance_is_read_from_its_cue(text, stance):
+    assert stances(text) == [stance]
+
+
+def test_avoid_and_do_not_both_forbid_the_named_object():
+    for text in ("Avoid alcohol.", "Do not drink alcohol."):
+        (clause,) = facts_of(text).clauses
+        assert clause.stance == "forbid" and "alcohol" in clause.objects
+
+
+def test_do_not_stop_reads_as_keep_taking():
+    assert facts_of("Do not stop taking warfarin unless your doctor tells you to.").clauses[0].stance == "continue"
+    assert drug("Do not stop taking warfarin unless your doctor tells you to.", "warfarin").stance == "continue"
+
+
+def test_polarity_groups_stances_into_positive_and_negative():
+    assert polarity("permit") == polarity("oblige") == POSITIVE
+    assert polarity("forbid") == polarity("cease") == NEGATIVE
+
+
+@pytest.mark.parametrize("brand, generic", [("Aleve", "naproxen"), ("Tylenol", "acetaminophen"),
+                                            ("Advil", "ibuprofen")])
+def test_a_brand_name_maps_to_its_generic(brand, generic):
+    assert drug(f"Take {brand} for the pain.", brand).generic == generic
+
+
+def test_naproxen_and_ibuprofen_are_nsaids_but_acetaminophen_is_not():
+    assert "nsaid" in drug("Take Aleve.", "Aleve").classes
+    assert "nsaid" in drug("Take ibuprofen.", "ibuprofen").classes
+    assert "nsaid" not in drug("Take Tylenol.", "Tylenol").classes
+
+
+def test_a_drug_in_a_forbidding_clause_is_forbidden():
+    mention = drug("While on warfarin, do not take NSAIDs.", "NSAIDs")
+    assert mention.stance == "forbid" and not mention.generic and "nsaid" in mention.classes
+
+
+def test_calling_911_outranks_mentioning_it_at_the_next_visit():
+    emergency = max(e.level for e in facts_of("If you have chest pain, call 911.").escalations)
+    routine = max(e.level for e in facts_of("If you have chest pain, tell your doctor at your next visit.").escalations)
+    assert emergency > routine
+
+
+def test_an_if_clause_is_the_condition_of_the_statement():
+    facts = facts_of("If you have chest pain, call 911.")
+    assert facts.is_conditional and {"chest", "pain"} <= facts.condition
+
+
+def test_morning_and_meal_cues_are_found():
+    assert [group for group, _, _ in facts_of("Take your tablet in the morning.").day_parts] == ["morning"]
+    assert [group for group, _, _ in facts_of("Take the tablet on an empty stomach.").meal] == ["empty_stomach"]
+
+
+def test_facts_are_cached_per_text():
+    assert facts_of("Keep the wound dry.") is facts_of("Keep the wound dry.")
