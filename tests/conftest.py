@@ -5,6 +5,10 @@ user's cache and the model loads once for the whole run.
 """
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 
 from checker.engine import Engine
@@ -21,3 +25,26 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def engine(settings: Settings) -> Engine:
     """The one real engine of the session (the model loads on first use)."""
     return Engine(settings)
+
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def copy_examples(target: Path) -> Path:
+    """A corpus folder laid out as the CLI expects: protocols/ and documents/<department>/."""
+    shutil.copytree(REPOSITORY / "protocols", target / "protocols")
+    shutil.copytree(REPOSITORY / "examples" / "documents", target / "documents")
+    return target
+
+
+@pytest.fixture(scope="session")
+def examples_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of protocols/ and examples/documents/ as one corpus (do not modify it in a test)."""
+    return copy_examples(tmp_path_factory.mktemp("examples-corpus"))
+
+
+@pytest.fixture(scope="session")
+def expected_conflicts() -> list[dict]:
+    """The planted conflicts of the examples corpus (examples/expected.jsonl)."""
+    with open(REPOSITORY / "examples" / "expected.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
