@@ -53,8 +53,8 @@ def _subject(facts: Facts, skip: list[tuple[int, int]]) -> frozenset[str]:
 
 
 def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:
-    skip_a = [(q.start, q.end) for q in a.quantities]
-    skip_b = [(q.start, q.end) for q in b.quantities]
+    skip_a = [(q.start, q.core_end) for q in a.quantities]
+    skip_b = [(q.start, q.core_end) for q in b.quantities]
     shared = _subject(a, skip_a) & _subject(b, skip_b)
     return shared if len(shared) >= minimum else frozenset()
 

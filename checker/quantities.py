@@ -31,6 +31,7 @@ class Quantity:
     relation: str = ""
     role: str = ""
     interval: bool = False
+    core_end: int = -1
     alternatives: tuple[float, ...] = ()
 
     @property
@@ -450,6 +451,7 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         bound = bound_hint
     if alternatives:
         bound = "exact"
+    core_end = cursor
     per = ""
     per_match = _PER.match(masked, cursor)
     if per_match and not interval:
@@ -461,13 +463,11 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         word = relation_match.group("rel").lower()
         relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand", "in advance"} else "after"
     role = relation or _role(before)
-    if strict and (dimension == "count" or canonical in {"hour"} and _is_whole_days(text, start, cursor)):
+    if strict and (dimension == "count" or canonical == "hour" and per and _is_whole_days(text, start, cursor)):
         low, high = _strict_to_whole(bound, low, high, dimension, canonical, values, unit)
-    elif strict and dimension == "count":
-        pass
     return Quantity(low=low, high=high, dimension=dimension, unit=canonical, bound=bound, start=span_start,
                     end=cursor, text=text[span_start:cursor], per=per, relation=relation, role=role,
-                    interval=interval,
+                    interval=interval, core_end=core_end,
                     alternatives=converted)
 
 
