@@ -98,7 +98,5 @@ def test_phone_numbers_in_different_formats_reduce_to_digits():
     assert [p.digits for p in phones("Ring (555) 123-4567 or +1 555 123 4567.")] == ["5551234567", "5551234567"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: 'more than 3 days' is counted in whole days (at least 4 days, "
-                                       "96 h) while 'more than 72 hours' stays 72 h, so one bound in two units differs")
 def test_a_strict_bound_in_days_equals_the_same_bound_in_hours():
     assert canonical("Call if the fever lasts more than 3 days.") == canonical("Call if the fever lasts more than 72 hours.")
