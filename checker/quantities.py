@@ -152,7 +152,7 @@ _PER = re.compile(r"(?:\s+of\s+(?!\d)[\w-]+(?:\s+(?!\d)[\w-]+)?(?=\s+(?:per|a|an
                   r"(?P<adv>daily|weekly|monthly|nightly|hourly))(?![\w-])", re.IGNORECASE)
 _RELATION = re.compile(r"\s*(?:of\s+\w+\s+)?(?P<rel>before|prior to|ahead of|in advance|after|following|from|since|"
                        r"later|earlier|ago|afterward|afterwards|beforehand)\b", re.IGNORECASE)
-_ALWAYS_OPEN = re.compile(r"\(?open 24 hours\)?|24 hours a day|24/7|around the clock|24 hours, 7 days", re.IGNORECASE)
+_ALWAYS_OPEN = re.compile(r"\(?open 24 hours\)?|\(24 hours\)|24 hours a day|24/7|around the clock|24 hours, 7 days", re.IGNORECASE)
 _EVERY_BEFORE = re.compile(r"(?:every|each|once every)\s*$", re.IGNORECASE)
 _SKIP_WORDS = {"wet", "full", "whole", "more", "or", "extra", "small", "smaller", "large", "larger", "separate",
                "different", "new", "additional", "other", "dirty", "soiled", "loose", "watery", "of", "the", "short"}

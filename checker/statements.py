@@ -47,13 +47,11 @@ _LABEL = r"([A-Z][A-Za-z]*(?: [A-Za-z]+)?):[ \t]+(?=\S)"
 _SPEAKER = re.compile(r"^[ \t]*(?:[-*•+][ \t]+)?" + _LABEL, re.M)
 _LABEL_HERE = re.compile(_LABEL)
 _UNDERSCORES = re.compile(r"_{2,}")
-_PHONE = re.compile(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])?\d{3}[\s.-]\d{4}\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _LETTER = re.compile(r"[^\W\d_]")
 _MIN_CELL_WORDS = 3
 _MIN_LENGTH = 3
 _FORM_WORDS = 4
-_CONTACT_WORDS = 6
 
 
 def split_statements(extracted: Extracted) -> list[Piece]:
@@ -184,7 +182,4 @@ def _is_statement(text: str) -> bool:
     if _UNDERSCORES.search(text):
         # Form lines ("Patient: ______  Date: ____") and blanks to fill in say nothing.
         return finished and len(_WORD.findall(_UNDERSCORES.sub(" ", text))) > _FORM_WORDS
-    if _PHONE.search(text) and not finished:
-        # Letterhead and contact lines ("Endoscopy Unit: 555-0231") are not instructions.
-        return len(_WORD.findall(_PHONE.sub(" ", text))) > _CONTACT_WORDS
     return True

@@ -127,7 +127,7 @@ def test_each_speaker_line_of_a_markdown_paragraph_is_its_own_statement() -> Non
     assert statements("s.md", text) == ["Good morning", "I need my results", "They are ready"]
 
 
-def test_form_lines_phone_lines_and_tiny_pieces_are_skipped() -> None:
+def test_form_lines_bare_phone_numbers_and_tiny_pieces_are_skipped_but_directory_lines_stay() -> None:
     text = ("Patient: ______________   Date: __________\n"
             "Surgeon: Dr. Marcus Feld   Date of surgery: ____________\n"
             "Signature: ______________________\n"
@@ -138,7 +138,8 @@ def test_form_lines_phone_lines_and_tiny_pieces_are_skipped() -> None:
             "---\n"
             "This is ____. How can I help?\n"
             "Call the clinic at 555-0262 if the wound is red.\n")
-    assert statements("form.txt", text) == ["How can I help?", "Call the clinic at 555-0262 if the wound is red."]
+    assert statements("form.txt", text) == ["Emergency Department: 555-0211", "How can I help?",
+                                            "Call the clinic at 555-0262 if the wound is red."]
 
 
 def test_pieces_are_trimmed_and_offsets_match_the_text() -> None:
