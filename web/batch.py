@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "nightly"
 RUN_KIND = "nightly"
 #: Bump when the batch's own logic changes what it stores, to re-check everything once.
-BATCH_FORMAT = "1"
+BATCH_FORMAT = "2"
 #: Environment hooks for tests: stop for a while after N documents have been committed.
 PAUSE_AFTER_ENV = "TOUCHPOINT_BATCH_PAUSE_AFTER"
 PAUSE_SECONDS_ENV = "TOUCHPOINT_BATCH_PAUSE_SECONDS"
@@ -129,6 +129,7 @@ class Context:
     document_ids: dict[str, Any]
     counts: dict[str, int]
     aligned: dict[str, list[Any]] = field(default_factory=dict)
+    thresholds: dict[tuple[str, int], float] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,6 +165,8 @@ def protocol_set_fingerprint(protocols: dict[str, list[str]]) -> str:
 
 
 def content_fingerprint(path: str, keys: Sequence[str]) -> str:
+    """``keys``: one string per statement (its text key, headings and scope line, see
+    :func:`_keys_by_version`): what the engine reads of a statement besides its offsets."""
     return _sha(path, *keys)
 
 
@@ -206,11 +209,16 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def _keys_by_version(session: Session, column, version_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Per version, in position order: the statement's text key, plus a hash of its headings and
+    scope line when it has any (both decide which populations and topics it is about)."""
     keys: dict[int, list[str]] = {version_id: [] for version_id in version_ids}
     for chunk in _chunks(list(version_ids), 500):
-        rows = session.execute(select(column, StoredStatement.text_key)
+        rows = session.execute(select(column, StoredStatement.text_key, StoredStatement.context,
+                                      StoredStatement.scope)
                                .where(column.in_(chunk)).order_by(column, StoredStatement.position))
-        for version_id, key in rows:
+        for version_id, key, context, scope in rows:
+            if context or scope:
+                key = key + ":" + _sha(*(context or ()), "|", scope or "")[:16]
             keys[version_id].append(key)
     return keys
 
@@ -420,19 +428,9 @@ class NightlyBatch:
             due[doc_id] = why
             if why in ("new", "changed"):
                 changed.add(doc_id)
-        # Documents compared with a changed one (either way round) are due too.
+        # Documents whose document-to-document candidates a changed one may alter are due too.
         if changed and len(due) < len(documents):
-            reverse: dict[int, set[int]] = {}
-            for doc_id, state in states.items():
-                for partner in state.partners or ():
-                    reverse.setdefault(int(partner), set()).add(doc_id)
-            for doc_id in sorted(changed):
-                state = states.get(doc_id)
-                neighbours = set(reverse.get(doc_id, ())) | {int(p) for p in (state.partners if state else ()) or ()}
-                for partner in sorted(neighbours):
-                    if partner in documents and partner not in due:
-                        due[partner] = "a compared document changed"
-            for partner in self._close_to_changed(session, documents, changed, set(due)):
+            for partner in self._close_to_changed(session, documents, changed, set(due), states):
                 due[partner] = "a compared document changed"
         for why in due.values():
             reasons[why] = reasons.get(why, 0) + 1
@@ -449,78 +447,95 @@ class NightlyBatch:
         return Plan(documents, protocol_fp, settings_fp, order, changed, reasons)
 
     def _close_to_changed(self, session: Session, documents: dict[int, DocumentInput], changed: set[int],
-                          already: set[int]) -> set[int]:
-        """Documents not yet due whose results may change because the ``changed`` documents did.
+                          already: set[int], states: dict[int, BatchDocumentState]) -> set[int]:
+        """Documents not yet due whose results a change of the ``changed`` documents may alter.
 
-        Document-to-document candidates are drawn only among statements that no protocol covers,
-        and only above ``document_similarity_floor`` (``checker.align``). So another document E
-        can be affected only through one of its *uncovered* statements (stored per document by
-        the last check; they change only when E or the protocols change, and then E is due
-        anyway) lying at or above the floor from an uncovered statement of a changed document,
-        before or after the change. Coverage of a changed document's new statements depends only
-        on it and the protocols, so it is computed for those documents alone."""
+        Document-to-document candidates come only from statements no protocol covers: for each
+        such statement, the ``top_k + 1`` nearest uncovered statements of the whole corpus, kept
+        when at or above ``document_similarity_floor`` (``checker.align``). So an unchanged
+        document E is affected only if one of its uncovered statements lies at or above both the
+        floor and its own admission threshold (the similarity of its ``top_k + 1``-th nearest,
+        stored by the last check) from an uncovered statement of a changed document, before or
+        after the change: only then can the nearest set change. E's uncovered statements and
+        thresholds stay valid while E and the protocols are unchanged (E is due otherwise), and
+        coverage of a changed document depends only on it and the protocols."""
         candidates = [doc_id for doc_id in documents if doc_id not in already]
         if not candidates:
             return set()
-        states = {s.document_id: s for s in session.scalars(select(BatchDocumentState))}
         owners = {documents[d].version_id: (documents[d].path, ROLE_DOCUMENT, documents[d].department)
                   for d in changed}
         new_statements = [s for statements in _statements_by_version(
             session, StoredStatement.document_version_id, owners).values() for s in statements]
-        old_owners = {}
+        old_owners: dict[int, tuple[str, str, str]] = {}
+        old_positions: dict[int, set[int]] = {}
         for doc_id, state in states.items():
             if (doc_id in changed or doc_id not in documents) and state.version_id:
-                item = documents.get(doc_id)
-                old_owners[state.version_id] = (item.path if item else f"#{doc_id}", ROLE_DOCUMENT,
-                                                item.department if item else "")
-        old_uncovered = {key for doc_id, state in states.items()
-                         if (doc_id in changed or doc_id not in documents) for key in (state.uncovered or ())}
-        old_statements = [s for statements in _statements_by_version(
-            session, StoredStatement.document_version_id, old_owners).values()
-            for s in statements if s.key in old_uncovered]
+                old_department = state.path.split("/")[1] if state.path.count("/") >= 2 else ""
+                old_owners[state.version_id] = (f"#old/{doc_id}", ROLE_DOCUMENT, old_department)
+                old_positions[state.version_id] = {int(entry[0]) for entry in state.uncovered or ()}
+        old_statements = [s for version_id, statements in _statements_by_version(
+            session, StoredStatement.document_version_id, old_owners).items()
+            for s in statements if s.position in old_positions[version_id]]
         if not self._split_engine():  # an engine without embeddings: be conservative
             return set(candidates) if (new_statements or old_statements) else set()
-        relevant = old_statements + self._uncovered_alone(session, new_statements)
+        # The corpus-wide pool changes only by what differs between the old and new uncovered
+        # statements (as a multiset): one that stayed, with the same headings, is the same entry.
+        relevant = _multiset_difference(old_statements, self._uncovered_alone(session, new_statements), documents)
         if not relevant:
             return set()
-        owners = {documents[d].version_id: (documents[d].path, ROLE_DOCUMENT, documents[d].department)
-                  for d in candidates}
-        uncovered_keys = {d: (None if states.get(d) is None or states[d].uncovered is None
-                              else set(states[d].uncovered)) for d in candidates}
-        paths = {documents[d].path: d for d in candidates}
+        thresholds: dict[tuple[str, int], float] = {}
+        owners = {}
+        for doc_id in candidates:
+            state = states.get(doc_id)
+            item = documents[doc_id]
+            if state is None or state.uncovered is None:
+                continue
+            for position, threshold in state.uncovered:
+                thresholds[(item.path, int(position))] = float(threshold)
+            if state.uncovered:
+                owners[item.version_id] = (item.path, ROLE_DOCUMENT, item.department)
         others = [s for statements in _statements_by_version(
             session, StoredStatement.document_version_id, owners).values() for s in statements
-            if uncovered_keys[paths[s.path]] is None or s.key in uncovered_keys[paths[s.path]]]
+            if (s.path, s.position) in thresholds]
         if not others:
             return set()
         relevant_vectors = self.checker.embed(relevant)
         floor = self.settings.document_similarity_floor
+        paths = {documents[d].path: d for d in candidates}
         close: set[int] = set()
         for chunk in _chunks(others, 4096):
             best = (self.checker.embed(chunk) @ relevant_vectors.T).max(axis=1)
             for statement, score in zip(chunk, best.tolist()):
-                if score >= floor:
+                bar = max(floor, thresholds[(statement.path, statement.position)]) - _TIE_MARGIN
+                if score >= bar:
                     close.add(paths[statement.path])
-        log.info("run #%s: %d changed document(s) have %d uncovered statements (before or after); "
-                 "%d other document(s) have uncovered statements close to them", self.run_id, len(changed),
-                 len(relevant), len(close))
+        log.info("run #%s: %d changed document(s) have %d uncovered statements (before or after the change); "
+                 "%d other document(s) have uncovered statements near enough to be affected",
+                 self.run_id, len(changed), len(relevant), len(close))
         return close
 
     def _uncovered_alone(self, session: Session, statements: list[Statement]) -> list[Statement]:
         """Which of these statements no protocol covers (depends only on their own documents)."""
         if not statements:
             return []
+        protocols = self._protocol_statements(session)
+        if not protocols:
+            return statements
+        align = _align_function()
+        uncovered: list[Statement] = []
+        for group in _path_groups(statements, self.chunk_statements):
+            alignments = align(protocols, self.checker.embed(protocols), group, self.checker.embed(group),
+                               self.settings, None)
+            uncovered += [a.statement for a in alignments if not a.covered]
+        return uncovered
+
+    @staticmethod
+    def _protocol_statements(session: Session) -> list[Statement]:
         protocol_rows = _current_protocol_versions(session)
         by_version = _statements_by_version(
             session, StoredStatement.protocol_version_id,
             {version_id: (path, ROLE_PROTOCOL, "") for _, path, version_id in protocol_rows})
-        protocols = [s for _, _, version_id in protocol_rows for s in by_version[version_id]]
-        if not protocols:
-            return statements
-        align = _align_function()
-        alignments = align(protocols, self.checker.embed(protocols), statements, self.checker.embed(statements),
-                           self.settings, None)
-        return [a.statement for a in alignments if not a.covered]
+        return [s for _, _, version_id in protocol_rows for s in by_version[version_id]]
 
     # --- checking ------------------------------------------------------------------------------
 
@@ -589,7 +604,9 @@ class NightlyBatch:
         self._embed_all(context.protocols, context.documents, outcome)
         due = [d for d in plan.due if d not in plan.unreadable]
         if self._split_engine():
-            self._align_once(context, {plan.documents[d].path for d in due}, outcome)
+            with self.sessions() as session:
+                states = {state.document_id: state for state in session.scalars(select(BatchDocumentState))}
+            self._align_once(context, {plan.documents[d].path for d in due}, states, plan, outcome)
         chunks = list(self._chunk_documents(due, plan, context.counts))
         bar = self._bar(outcome.statements_total, "checking")
         pause_after = int(os.environ.get(PAUSE_AFTER_ENV, "0") or 0)
@@ -609,22 +626,84 @@ class NightlyBatch:
     def _split_engine(self) -> bool:
         """Whether the checker is ``checker.engine.Engine`` (embed, judge): then the batch aligns
         all due documents in one pass and judges them document by document."""
-        return hasattr(self.checker, "embed") and hasattr(self.checker, "judge") and _align_function() is not None
+        if not (hasattr(self.checker, "embed") and hasattr(self.checker, "judge")):
+            return False
+        try:
+            from checker.align import Alignment, _align_uncovered, align  # noqa: F401
+        except ImportError:  # pragma: no cover - an engine without these: Engine.check per chunk
+            return False
+        return True
 
-    def _align_once(self, context: "Context", targets: set[str], outcome: BatchOutcome) -> None:
-        """One alignment pass for every due document (what ``Engine.check`` does first): its cost
-        covers the whole corpus once, instead of once per chunk."""
+    def _align_once(self, context: "Context", targets: set[str], states: dict[int, Any],
+                    plan: Plan, outcome: BatchOutcome) -> None:
+        """Alignments of every due document, as ``checker.align.align`` over the whole corpus
+        would give them, at a cost that grows with the due documents, not the corpus:
+
+        1. protocol candidates and coverage, per group of due documents (both depend only on a
+           document and the protocols), dropping the document-to-document candidates a group
+           finds among itself;
+        2. document-to-document candidates once, by the engine's own ``_align_uncovered``, over
+           the corpus-wide pool of uncovered statements: the due documents' (from step 1) and
+           the others' (stored by their last check), in corpus order;
+        3. each due uncovered statement's admission threshold, stored for later plans."""
+        from checker import align as engine_align
+
         started = time.perf_counter()
-        self._save_progress(outcome, "aligning")
-        align = _align_function()
         protocol_vectors = self.checker.embed(context.protocols)
-        document_vectors = self.checker.embed(context.documents)
-        alignments = align(context.protocols, protocol_vectors, context.documents, document_vectors,
-                           self.settings, targets)
-        for alignment in alignments:
+        due_statements = [s for s in context.documents if s.path in targets]
+        step1: dict[tuple[str, int], Any] = {}
+        done = 0
+        for group in _path_groups(due_statements, self.chunk_statements * 2):
+            self._check_stop()
+            for alignment in engine_align.align(context.protocols, protocol_vectors, group,
+                                                self.checker.embed(group), self.settings, None):
+                alignment.candidates = [c for c in alignment.candidates if c.source.role == ROLE_PROTOCOL]
+                step1[(alignment.statement.path, alignment.statement.position)] = alignment
+            done += len(group)
+            self._save_progress(outcome, "aligning", done=done, total=len(due_statements))
+        known: set[tuple[str, int]] = set()
+        for item in plan.documents.values():
+            state = states.get(item.id)
+            if item.path not in targets and state is not None:
+                known.update((item.path, int(entry[0])) for entry in state.uncovered or ())
+        pool: list[Statement] = []
+        alignments: dict[int, Any] = {}
+        for statement in context.documents:
+            where = (statement.path, statement.position)
+            if where in step1:
+                alignments[len(pool)] = step1[where]
+            elif where in known:
+                alignments[len(pool)] = engine_align.Alignment(statement, covered=False)
+            else:
+                continue
+            pool.append(statement)
+        if pool:
+            vectors = self.checker.embed(pool)
+            engine_align._align_uncovered(pool, vectors, alignments, self.settings, targets)
+            context.thresholds.update(self._thresholds(pool, vectors, alignments, targets))
+        for alignment in step1.values():
             context.aligned.setdefault(alignment.statement.path, []).append(alignment)
-        log.info("run #%s aligned %d statements of %d documents in %.1f s", self.run_id, len(alignments),
-                 len(targets), time.perf_counter() - started)
+        log.info("run #%s aligned %d statements of %d documents (%d uncovered statements in the corpus) "
+                 "in %.1f s", self.run_id, len(due_statements), len(targets),
+                 sum(1 for a in alignments.values() if not a.covered), time.perf_counter() - started)
+
+    def _thresholds(self, pool: list[Statement], vectors: np.ndarray, alignments: dict[int, Any],
+                    targets: set[str]) -> dict[tuple[str, int], float]:
+        """For each uncovered due statement, the similarity of its ``top_k + 1``-th nearest
+        uncovered statement (below it, nothing new can enter its nearest set)."""
+        uncovered = [i for i in range(len(pool)) if not alignments[i].covered]
+        wanted = [i for i in uncovered if pool[i].path in targets]
+        k = self.settings.top_k + 1
+        result: dict[tuple[str, int], float] = {}
+        if len(uncovered) < k:
+            return {(pool[i].path, pool[i].position): -2.0 for i in wanted}
+        pool_vectors = vectors[uncovered]
+        for chunk in _chunks(wanted, 2048):
+            similarities = vectors[chunk] @ pool_vectors.T
+            kth = np.partition(similarities, -k, axis=1)[:, -k]
+            for index, value in zip(chunk, kth.tolist()):
+                result[(pool[index].path, pool[index].position)] = float(value)
+        return result
 
     def _chunk_documents(self, due: list[int], plan: Plan, counts: dict[str, int]) -> Iterator[list[int]]:
         chunk: list[int] = []
@@ -693,9 +772,12 @@ class NightlyBatch:
                 state.input_fingerprint = item.input_fingerprint
                 state.content_fingerprint = item.content_fingerprint
                 state.version_id = item.version_id
+                state.path = path
                 state.statements = context.counts.get(path, 0)
                 state.partners = _partners(alignments, context.document_ids)
-                state.uncovered = sorted({a.statement.key for a in alignments if not getattr(a, "covered", True)})
+                state.uncovered = sorted(
+                    [a.statement.position, round(context.thresholds.get((path, a.statement.position), -2.0), 6)]
+                    for a in alignments if not getattr(a, "covered", True))
                 state.dirty = False
                 state.checked_run_id = self.run_id
                 state.checked_at = utcnow()
@@ -739,7 +821,7 @@ class NightlyBatch:
                       total: int | None = None) -> BatchRunProgress:
         row = session.get(BatchRunProgress, self.run_id) or BatchRunProgress(run_id=self.run_id)
         row.phase = phase
-        if phase == "embedding" and done is not None:
+        if phase in ("embedding", "aligning") and done is not None:
             row.done, row.total = done, total or 0
         elif phase != "done" or not row.total:
             row.done, row.total = outcome.statements_checked, outcome.statements_total
@@ -785,6 +867,45 @@ def _partners(alignments: Iterable[Any], document_ids: dict[str, Any]) -> list[i
                     and source.path in document_ids:
                 partners.add(document_ids[source.path].id)
     return sorted(partners)
+
+
+_TIE_MARGIN = 1e-5
+
+
+def _multiset_difference(old: list[Statement], new: list[Statement], documents: dict[int, DocumentInput]
+                         ) -> list[Statement]:
+    """Statements in ``old`` or ``new`` but not both, compared by wording, headings, scope and
+    department (old statements carry the placeholder path ``#old/<document id>``)."""
+    paths = {item.path: item.id for item in documents.values()}
+
+    def identity(statement: Statement) -> tuple:
+        owner = int(statement.path.split("/", 1)[1]) if statement.path.startswith("#old/") else paths.get(statement.path)
+        return (owner, statement.department, statement.key, statement.context, statement.scope)
+
+    remaining: dict[tuple, list[Statement]] = {}
+    for statement in old:
+        remaining.setdefault(identity(statement), []).append(statement)
+    result: list[Statement] = []
+    for statement in new:
+        twins = remaining.get(identity(statement))
+        if twins:
+            twins.pop()
+        else:
+            result.append(statement)
+    result += [statement for twins in remaining.values() for statement in twins]
+    return result
+
+
+def _path_groups(statements: Sequence[Statement], size: int) -> Iterator[list[Statement]]:
+    """Consecutive statements in groups of about ``size``, never splitting a document."""
+    group: list[Statement] = []
+    for statement in statements:
+        if len(group) >= size and statement.path != group[-1].path:
+            yield group
+            group = []
+        group.append(statement)
+    if group:
+        yield group
 
 
 def _align_function() -> Optional[Callable[..., list[Any]]]:
@@ -927,7 +1048,7 @@ def progress_text(run: CheckRun, session: Session | None = None) -> str:
     if row is None:
         return "starting"
     due = f" ({row.documents_due:,} of {row.documents_total:,} documents due)" if row.documents_total else ""
-    if row.phase in ("embedding", "checking") and row.total:
+    if row.phase in ("embedding", "aligning", "checking") and row.total:
         return f"{row.phase}: {row.done:,} / {row.total:,} statements, {100 * row.done // row.total}%{due}"
     return {"planned": "planned" + due, "starting": "starting"}.get(row.phase, row.phase)
 

@@ -47,6 +47,7 @@ class BatchDocumentState(Base):
     input_fingerprint: Mapped[str] = mapped_column(String(64))
     content_fingerprint: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("document_versions.id"))
+    path: Mapped[str] = mapped_column(String(600), default="")
     statements: Mapped[int] = mapped_column(Integer, default=0)
     partners: Mapped[list[Any]] = mapped_column(default=list)
     uncovered: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=list)

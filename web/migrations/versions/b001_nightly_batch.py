@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('input_fingerprint', sa.String(length=64), nullable=False),
     sa.Column('content_fingerprint', sa.String(length=64), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=True),
+    sa.Column('path', sa.String(length=600), nullable=False),
     sa.Column('statements', sa.Integer(), nullable=False),
     sa.Column('partners', sa.JSON(), nullable=False),
     sa.Column('uncovered', sa.JSON(), nullable=True),
