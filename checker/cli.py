@@ -68,10 +68,7 @@ def scan(corpus_dir: Path, protocols_dir: Path | None, documents_dir: Path | Non
     corpus = _read_with_progress(engine, files)
     for error in corpus.errors:
         click.echo(f"error: {error}", err=True)
-    if _interactive():
-        click.echo(f"checking {len(corpus.documents)} document statements against "
-                   f"{len(corpus.protocols)} protocol statements...", err=True)
-    result = engine.check(corpus.protocols, corpus.documents)
+    result = _check_with_progress(engine, corpus)
     write_findings(result.findings, output_format, output)
     click.echo(f"{len(result.findings)} findings in {corpus.files - len(corpus.errors)} files "
                f"({len(corpus.errors)} unreadable); embeddings computed {result.embeddings_computed}, "
@@ -79,6 +76,18 @@ def scan(corpus_dir: Path, protocols_dir: Path | None, documents_dir: Path | Non
     if corpus.errors:
         sys.exit(EXIT_INPUT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings and not no_fail else EXIT_CLEAN)
+
+
+def _check_with_progress(engine: Engine, corpus):
+    if not _interactive():
+        return engine.check(corpus.protocols, corpus.documents)
+    click.echo(f"checking {len(corpus.documents)} document statements against "
+               f"{len(corpus.protocols)} protocol statements", err=True)
+    with click.progressbar(length=1, label="embedding", file=sys.stderr) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+        return engine.check(corpus.protocols, corpus.documents, progress=advance)
 
 
 def _read_with_progress(engine: Engine, files):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from checker.records import text_key
 from checker.settings import Settings
 
 _LOOKUP_CHUNK = 500
+_ENCODE_CHUNK = 1024
 
 
 class EmbeddingCache:
@@ -77,20 +78,24 @@ class EmbeddingStore:
         self.computed = 0
         self.reused = 0
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text (duplicates are embedded once)."""
+    def embed(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text (duplicates are embedded once).
+        ``progress(done, total)`` is called as new vectors are computed."""
         keys = [text_key(text) for text in texts]
         missing = [key for key in dict.fromkeys(keys) if key not in self._memory]
         if missing:
             self._memory.update(self.cache.get_many(missing))
         to_compute = {key: text for key, text in zip(keys, texts) if key not in self._memory}
         self.reused += len(keys) - len(to_compute)
-        if to_compute:
-            vectors = self.model.encode(list(to_compute.values()))
-            fresh = dict(zip(to_compute.keys(), vectors))
+        pending = list(to_compute.items())
+        for offset in range(0, len(pending), _ENCODE_CHUNK):
+            chunk = pending[offset:offset + _ENCODE_CHUNK]
+            fresh = dict(zip((key for key, _ in chunk), self.model.encode([text for _, text in chunk])))
             self.cache.put_many(fresh)
             self._memory.update(fresh)
             self.computed += len(fresh)
+            if progress:
+                progress(offset + len(chunk), len(pending))
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([self._memory[key] for key in keys]).astype(np.float32, copy=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -67,21 +67,24 @@ class Engine:
             for index, piece in enumerate(pieces)
         ]
 
-    def embed(self, statements: Sequence[Statement]) -> np.ndarray:
+    def embed(self, statements: Sequence[Statement],
+              progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Unit-length embeddings, one row per statement, from the cache where possible."""
-        return self.store.embed([statement.text for statement in statements])
+        return self.store.embed([statement.text for statement in statements], progress)
 
     def check(self, protocols: Sequence[Statement], documents: Sequence[Statement],
-              only_paths: Iterable[str] | None = None, min_score: float | None = None) -> CheckResult:
+              only_paths: Iterable[str] | None = None, min_score: float | None = None,
+              progress: Callable[[int, int], None] | None = None) -> CheckResult:
         """Findings for document statements against protocols (and against other departments'
         documents on topics no protocol covers).
 
         ``only_paths``: report only findings that involve a document with one of these paths
         (all other statements still serve as context); ``None`` reports everything.
+        ``progress(done, total)``: called while new embeddings are computed.
         """
         computed_before, reused_before = self.store.computed, self.store.reused
-        protocol_vectors = self.embed(protocols)
-        document_vectors = self.embed(documents)
+        protocol_vectors = self.embed(protocols, progress)
+        document_vectors = self.embed(documents, progress)
         targets = None if only_paths is None else set(only_paths)
         alignments = align(protocols, protocol_vectors, documents, document_vectors, self.settings, targets)
         threshold = self.settings.min_score if min_score is None else min_score
