@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from web.auth import hash_password
 from web.library import slugify
 from web.models import ROLES, Department, User
+from web.views_support import parse_id
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 MIN_PASSWORD = 8
@@ -36,8 +37,8 @@ def find_department(session: Session, value: str | int | None) -> Department | N
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if text.isdigit():
-        found = session.get(Department, int(text))
+    if parse_id(text) is not None:
+        found = session.get(Department, parse_id(text))
         if found is not None:
             return found
     return session.scalar(select(Department).where((Department.slug == slugify(text)) | (Department.name == text)))

@@ -12,6 +12,7 @@ from web.auth import Permissions, login_required
 from web.db import get_session
 from web.library import UploadError, get_engine, supported_suffixes, upload_document
 from web.models import CheckRun, Department, Document, DocumentVersion, Finding
+from web.views_support import parse_id
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -71,7 +72,8 @@ def upload():
     departments = uploadable_departments()
     if request.method == "GET":
         return render_template("documents/upload.html", departments=departments, suffixes=supported_suffixes())
-    department = get_session().get(Department, _int(request.form.get("department")))
+    department_id = parse_id(request.form.get("department"))
+    department = get_session().get(Department, department_id) if department_id is not None else None
     if department is None and len(departments) == 1:
         department = departments[0]
     if department is None:
@@ -142,6 +144,3 @@ def _store(department: Department, document: Document | None, form_template: str
     flash(message, category)
     return redirect(url_for("documents.view", document_id=version.document_id))
 
-
-def _int(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else -1

@@ -8,7 +8,7 @@ from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload
 
 from web.models import FINDING_STATUSES, Department, Document, Finding, Protocol, User
-from web.views_support import SEVERITY_RANK, format_dt
+from web.views_support import SEVERITY_RANK, format_dt, parse_id
 
 SORTS = ("score", "severity", "date")
 
@@ -33,8 +33,7 @@ class Filters:
             return value[:200] or None
 
         def number(name: str) -> int | None:
-            value = text(name)
-            return int(value) if value and value.isdigit() and len(value) < 12 else None
+            return parse_id(args.get(name))
 
         status = text("status")
         sort = text("sort") or "date"

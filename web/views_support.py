@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -91,7 +92,35 @@ def url_with(**changes: Any) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def refuse_nul_characters() -> None:
+    """A NUL character in a query or form value is never meaningful (and PostgreSQL refuses it)."""
+    values = list(request.args.values()) + (list(request.form.values()) if request.method == "POST" else [])
+    if any("\x00" in value for value in values):
+        abort(400, description="The request contains a NUL character.")
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in our routes: larger numbers cannot be ids, so they do not match (404)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A form or query value as a database id, or None."""
+    text = (raw or "").strip()
+    if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_characters)
     app.add_template_filter(highlight, "highlight")
     app.add_template_filter(format_dt, "dt")
     app.add_template_global(url_with, "url_with")
