@@ -3,11 +3,11 @@
 Every app-backed test runs twice: on a fresh SQLite file and on a fresh PostgreSQL schema
 (``TOUCHPOINT_TEST_POSTGRES_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``; those
 runs are skipped, saying why, when the server cannot be reached). The schema is always made
-by the Alembic migrations. One real engine (model loaded once) serves the whole session.
+by the Alembic migrations. One real engine (``engine`` of ``tests/conftest.py``, model loaded
+once) serves the whole session and is injected into each app.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -15,26 +15,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from checker.settings import Settings, load_settings
+from checker.settings import Settings
 from web.db import session_factory
 from web_support import DATABASE_KINDS, build_app, fresh_database, login, seed_data
 
 
 @pytest.fixture(scope="session")
-def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return load_settings(environ={}, cache_dir=str(tmp_path_factory.mktemp("embedding-cache")))
-
-
-@pytest.fixture(scope="session")
-def engine(engine_settings: Settings) -> Any:
-    """The one real engine of the test session (its model loads on first use)."""
-    if os.environ.get("TOUCHPOINT_TEST_ENGINE") == "fake":  # quick runs while developing only
-        from web_fakes import FakeEngine
-
-        return FakeEngine()
-    from checker.engine import Engine
-
-    return Engine(engine_settings)
+def engine_settings(settings: Settings) -> Settings:
+    """The session's settings (``tests/conftest.py``: environment ignored, cache in a temp dir).
+    The session's one real ``engine`` fixture comes from there too, so the model loads once."""
+    return settings
 
 
 @pytest.fixture(params=DATABASE_KINDS)
