@@ -39,7 +39,8 @@ def test_embeddings_are_unit_rows_one_per_text(engine):
 
 
 def test_related_sentences_are_closer_than_unrelated_ones(engine):
-    a, b, c = engine.store.embed(["Do not eat for 6 hours before surgery.", "Stop eating 6 hours before your operation.",
+    a, b, c = engine.store.embed(["Do not eat for 6 hours before surgery.",
+                                  "Stop eating 6 hours before your operation.",
                                   "The pharmacy is open on Saturdays."])
     assert float(a @ b) > float(a @ c)
 
@@ -55,6 +56,15 @@ def test_a_duplicate_text_in_one_call_is_embedded_once(settings, tmp_path):
     store = EmbeddingStore(settings.replace(cache_dir=str(tmp_path)))
     store.embed(["Rest for a day.", "Rest for a day.", "Drink water."])
     assert store.computed == 2
+
+
+def test_progress_reports_the_new_vectors_as_they_are_computed(settings, tmp_path):
+    store = EmbeddingStore(settings.replace(cache_dir=str(tmp_path)))
+    store.embed(["Rest for a day."])
+    calls: list[tuple[int, int]] = []
+    store.embed(["Rest for a day.", "Drink water.", "Walk a little."],
+                progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (2, 2)
 
 
 def test_the_cache_is_a_file_under_the_cache_folder(settings, tmp_path):

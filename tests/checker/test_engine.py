@@ -24,6 +24,10 @@ LEAFLET = b"# Before your operation\n\nDo not eat for 4 hours before your surger
 PROTOCOL = b"# Fasting\n\nDo not eat any food for 6 hours before your surgery.\n\nBring a list of your medicines.\n"
 
 
+def pair(finding) -> frozenset[str]:
+    return frozenset((finding.statement.uid, finding.source.uid))
+
+
 def norm(text: str) -> str:
     return " ".join(WORD.findall(text.lower()))
 
@@ -148,7 +152,7 @@ def test_only_paths_limits_findings_to_those_documents(engine, examples_corpus, 
     target = "documents/day-surgery/pre-op-reminder-call-script.txt"
     limited = engine.check(corpus.protocols, corpus.documents, only_paths=[target])
     assert limited.findings and {f.statement.path for f in limited.findings} == {target}
-    pair = lambda f: frozenset((f.statement.uid, f.source.uid))  # noqa: E731 - a clash between documents may face either way
+    # a clash between two documents may face either way: compare the pairs of statements
     assert {pair(f) for f in limited.findings} == {pair(f) for f in examples_result.findings
                                                     if target in (f.statement.path, f.source.path)}
 

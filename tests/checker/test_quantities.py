@@ -99,4 +99,5 @@ def test_phone_numbers_in_different_formats_reduce_to_digits():
 
 
 def test_a_strict_bound_in_days_equals_the_same_bound_in_hours():
-    assert canonical("Call if the fever lasts more than 3 days.") == canonical("Call if the fever lasts more than 72 hours.")
+    assert canonical("Call if the fever lasts more than 3 days.") == canonical(
+        "Call if the fever lasts more than 72 hours.")
