@@ -8,7 +8,8 @@ from web.accounts import AccountError, create_user, find_department, get_or_crea
 from web.audit import record
 from web.auth import roles_required
 from web.db import get_session
-from web.models import ROLE_LABELS, ROLES, Department, User
+from web.models import ROLE_LABELS, ROLES, AuditEntry, Department, User
+from web.views_support import page_number, paginate, parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -90,3 +91,20 @@ def add_department():
     session.commit()
     flash(f"Department {department.name} saved.", "success")
     return redirect(url_for("admin.departments"))
+
+
+@bp.get("/audit")
+@roles_required("admin")
+def audit():
+    """The audit log, newest first; ``?user=<id>`` and ``?action=`` narrow it."""
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    user_id = parse_id(request.args.get("user"))
+    action = (request.args.get("action") or "").strip()[:64]
+    if user_id is not None:
+        query = query.where(AuditEntry.user_id == user_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    page = paginate(get_session(), query, page_number(request.args.get("page")))
+    actions = sorted(get_session().scalars(select(AuditEntry.action).distinct()))
+    return render_template("admin/audit.html", page=page, actions=actions, action=action,
+                           users=list(get_session().scalars(select(User).order_by(User.username))), user_id=user_id)

@@ -251,7 +251,7 @@ class NightlyBatch:
 
     def __init__(self, settings: Settings, database: DatabaseEngine, checker: Any = None, *,
                  user_id: Optional[int] = None, force: bool = False, progress: bool | None = None,
-                 chunk_statements: int = 1500, chunk_documents: int = 40,
+                 chunk_statements: int = 1500, chunk_documents: int = 40, workers: int = 1,
                  stop_event: Optional[threading.Event] = None) -> None:
         self.settings = settings
         self.database = database
@@ -261,6 +261,7 @@ class NightlyBatch:
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.chunk_statements = chunk_statements
         self.chunk_documents = chunk_documents
+        self.workers = max(1, workers)
         self.stop_event = stop_event or threading.Event()
         self.sessions = sessionmaker(database, expire_on_commit=False)
         self.lock = DatabaseLock(database, LOCK_NAME, settings.lock_stale_seconds)
@@ -598,30 +599,36 @@ class NightlyBatch:
     def _check_due(self, plan: Plan, outcome: BatchOutcome) -> None:
         with self.sessions() as session:
             context = self._load_context(session, plan)
+            states = {state.document_id: state for state in session.scalars(select(BatchDocumentState))}
         for doc_id, reason in plan.unreadable.items():
             outcome.errors[plan.documents[doc_id].path] = reason
             log.warning("run #%s: %s is unreadable: %s", self.run_id, plan.documents[doc_id].path, reason)
-        self._embed_all(context.protocols, context.documents, outcome)
         due = [d for d in plan.due if d not in plan.unreadable]
-        if self._split_engine():
-            with self.sessions() as session:
-                states = {state.document_id: state for state in session.scalars(select(BatchDocumentState))}
-            self._align_once(context, {plan.documents[d].path for d in due}, states, plan, outcome)
+        split = self._split_engine()
+        if split:
+            self._align_due(context, {plan.documents[d].path for d in due}, states, plan, outcome)
+        else:
+            self._embed_all(context.protocols, context.documents, outcome)
         chunks = list(self._chunk_documents(due, plan, context.counts))
         bar = self._bar(outcome.statements_total, "checking")
         pause_after = int(os.environ.get(PAUSE_AFTER_ENV, "0") or 0)
-        for chunk in chunks:
-            self._check_stop()
-            self._check_chunk(chunk, plan, context, outcome)
-            bar(sum(context.counts.get(plan.documents[d].path, 0) for d in chunk))
-            if pause_after and outcome.documents_checked >= pause_after:
-                pause_after = 0
-                seconds = float(os.environ.get(PAUSE_SECONDS_ENV, "3600"))
-                log.warning("run #%s: test hook %s: pausing %.0f s after %d documents", self.run_id,
-                            PAUSE_AFTER_ENV, seconds, outcome.documents_checked)
-                print(f"PAUSED run={self.run_id} documents={outcome.documents_checked}", file=sys.stderr, flush=True)
-                time.sleep(seconds)
+        started = time.perf_counter()
+        with _Judges(self, context, chunks, plan, enabled=split) as judged:
+            for chunk in chunks:
+                self._check_stop()
+                self._check_chunk(chunk, plan, context, outcome, judged.next(chunk))
+                bar(sum(context.counts.get(plan.documents[d].path, 0) for d in chunk))
+                if pause_after and outcome.documents_checked >= pause_after:
+                    pause_after = 0
+                    seconds = float(os.environ.get(PAUSE_SECONDS_ENV, "3600"))
+                    log.warning("run #%s: test hook %s: pausing %.0f s after %d documents", self.run_id,
+                                PAUSE_AFTER_ENV, seconds, outcome.documents_checked)
+                    print(f"PAUSED run={self.run_id} documents={outcome.documents_checked}", file=sys.stderr,
+                          flush=True)
+                    time.sleep(seconds)
         bar(None)
+        log.info("run #%s judged and stored %d documents in %.1f s (%d worker process(es))", self.run_id,
+                 outcome.documents_checked, time.perf_counter() - started, judged.processes)
 
     def _split_engine(self) -> bool:
         """Whether the checker is ``checker.engine.Engine`` (embed, judge): then the batch aligns
@@ -634,38 +641,79 @@ class NightlyBatch:
             return False
         return True
 
-    def _align_once(self, context: "Context", targets: set[str], states: dict[int, Any],
-                    plan: Plan, outcome: BatchOutcome) -> None:
-        """Alignments of every due document, as ``checker.align.align`` over the whole corpus
-        would give them, at a cost that grows with the due documents, not the corpus:
+    def _align_due(self, context: "Context", targets: set[str], states: dict[int, Any],
+                   plan: Plan, outcome: BatchOutcome) -> None:
+        """Embeddings and alignments of every due document, the alignments as
+        ``checker.align.align`` over the whole corpus would give them, at a cost that grows
+        with the due documents, not the corpus:
 
-        1. protocol candidates and coverage, per group of due documents (both depend only on a
-           document and the protocols), dropping the document-to-document candidates a group
-           finds among itself;
+        1. per group of due documents (in corpus order): embed it (the model, this thread),
+           then, in a helper thread while the next group is embedded, its protocol candidates
+           and coverage (both depend only on a document and the protocols), dropping the
+           document-to-document candidates a group finds within itself;
         2. document-to-document candidates once, by the engine's own ``_align_uncovered``, over
            the corpus-wide pool of uncovered statements: the due documents' (from step 1) and
            the others' (stored by their last check), in corpus order;
         3. each due uncovered statement's admission threshold, stored for later plans."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from checker import align as engine_align
 
         started = time.perf_counter()
+        store = getattr(self.checker, "store", None)
+        computed_before = getattr(store, "computed", 0)
+        embedded = 0
         protocol_vectors = self.checker.embed(context.protocols)
+        embedded += len(context.protocols)
         due_statements = [s for s in context.documents if s.path in targets]
-        step1: dict[tuple[str, int], Any] = {}
-        done = 0
-        for group in _path_groups(due_statements, self.chunk_statements * 2):
-            self._check_stop()
-            for alignment in engine_align.align(context.protocols, protocol_vectors, group,
-                                                self.checker.embed(group), self.settings, None):
-                alignment.candidates = [c for c in alignment.candidates if c.source.role == ROLE_PROTOCOL]
-                step1[(alignment.statement.path, alignment.statement.position)] = alignment
-            done += len(group)
-            self._save_progress(outcome, "aligning", done=done, total=len(due_statements))
         known: set[tuple[str, int]] = set()
         for item in plan.documents.values():
             state = states.get(item.id)
             if item.path not in targets and state is not None:
                 known.update((item.path, int(entry[0])) for entry in state.uncovered or ())
+        others = [s for s in context.documents if (s.path, s.position) in known]
+        total = len(due_statements) + len(others)
+        bar = self._bar(total, "embedding")
+        step1: dict[tuple[str, int], Any] = {}
+
+        def protocol_step(group: list[Statement], vectors: np.ndarray) -> list[Any]:
+            alignments = engine_align.align(context.protocols, protocol_vectors, group, vectors, self.settings, None)
+            for alignment in alignments:
+                alignment.candidates = [c for c in alignment.candidates if c.source.role == ROLE_PROTOCOL]
+            return alignments
+
+        done = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nightly-align") as helper:
+            pending = []
+            for group in _path_groups(due_statements, max(256, self.chunk_statements)):
+                self._check_stop()
+                vectors = self.checker.embed(group)
+                pending.append(helper.submit(protocol_step, group, vectors))
+                done += len(group)
+                embedded += len(group)
+                bar(len(group))
+                outcome.embeddings_computed = getattr(store, "computed", 0) - computed_before
+                outcome.embeddings_reused = embedded - outcome.embeddings_computed
+                self._save_progress(outcome, "embedding", done=done, total=total)
+                while pending and pending[0].done():
+                    for alignment in pending.pop(0).result():
+                        step1[(alignment.statement.path, alignment.statement.position)] = alignment
+            for group in _chunks(others, 4096):
+                self.checker.embed(group)
+                done += len(group)
+                embedded += len(group)
+                bar(len(group))
+            for future in pending:
+                for alignment in future.result():
+                    step1[(alignment.statement.path, alignment.statement.position)] = alignment
+        bar(None)
+        outcome.embeddings_computed = getattr(store, "computed", 0) - computed_before
+        outcome.embeddings_reused = embedded - outcome.embeddings_computed
+        log.info("run #%s embedded %d statements (%d computed, %d from the cache) and aligned %d with the "
+                 "protocols in %.1f s", self.run_id, embedded, outcome.embeddings_computed,
+                 outcome.embeddings_reused, len(due_statements), time.perf_counter() - started)
+        started = time.perf_counter()
+        self._save_progress(outcome, "aligning", done=0, total=len(due_statements))
         pool: list[Statement] = []
         alignments: dict[int, Any] = {}
         for statement in context.documents:
@@ -683,8 +731,7 @@ class NightlyBatch:
             context.thresholds.update(self._thresholds(pool, vectors, alignments, targets))
         for alignment in step1.values():
             context.aligned.setdefault(alignment.statement.path, []).append(alignment)
-        log.info("run #%s aligned %d statements of %d documents (%d uncovered statements in the corpus) "
-                 "in %.1f s", self.run_id, len(due_statements), len(targets),
+        log.info("run #%s compared %d uncovered statements across documents in %.1f s", self.run_id,
                  sum(1 for a in alignments.values() if not a.covered), time.perf_counter() - started)
 
     def _thresholds(self, pool: list[Statement], vectors: np.ndarray, alignments: dict[int, Any],
@@ -717,11 +764,12 @@ class NightlyBatch:
         if chunk:
             yield chunk
 
-    def _check_chunk(self, chunk: list[int], plan: Plan, context: "Context", outcome: BatchOutcome) -> None:
+    def _check_chunk(self, chunk: list[int], plan: Plan, context: "Context", outcome: BatchOutcome,
+                     judged: Optional[dict[str, list[Any]]] = None) -> None:
         """Check a chunk in one transaction; if that fails, each document on its own, so one bad
         document is recorded as an error and the others still get their results."""
         try:
-            self._check_documents(chunk, plan, context, outcome)
+            self._check_documents(chunk, plan, context, outcome, judged)
             return
         except (BatchInterrupted, KeyboardInterrupt, LockLost):
             raise
@@ -737,7 +785,8 @@ class NightlyBatch:
         for doc_id in chunk:
             self._check_chunk([doc_id], plan, context, outcome)
 
-    def _results(self, paths: dict[str, int], context: "Context") -> tuple[list[Any], dict[str, list], int]:
+    def _results(self, paths: dict[str, int], context: "Context", judged: Optional[dict[str, list[Any]]] = None
+                 ) -> tuple[list[Any], dict[str, list], int]:
         """Findings on the statements of ``paths``, and their alignments (by path)."""
         if self._split_engine():
             judge = self.checker.judge
@@ -746,7 +795,10 @@ class NightlyBatch:
             for path in sorted(paths):
                 # Judged per document: a clash between two documents is a finding on each of them,
                 # whichever documents happen to share a chunk.
-                findings += judge.judge_alignments(aligned[path], self.settings.min_score)
+                if judged is not None and path in judged:
+                    findings += judged[path]
+                else:
+                    findings += judge.judge_alignments(aligned[path], self.settings.min_score)
             pairs = sum(len(a.candidates) for alignments in aligned.values() for a in alignments)
             return findings, aligned, pairs
         result = self.checker.check(context.protocols, context.documents, only_paths=set(paths))
@@ -757,9 +809,10 @@ class NightlyBatch:
         own = [f for f in result.findings if f.statement.path in paths]
         return own, aligned, result.pairs_judged
 
-    def _check_documents(self, chunk: list[int], plan: Plan, context: "Context", outcome: BatchOutcome) -> None:
+    def _check_documents(self, chunk: list[int], plan: Plan, context: "Context", outcome: BatchOutcome,
+                         judged: Optional[dict[str, list[Any]]] = None) -> None:
         paths = {plan.documents[d].path: d for d in chunk}
-        own, aligned, pairs = self._results(paths, context)
+        own, aligned, pairs = self._results(paths, context, judged)
         counts = RunCounts()
         with self.sessions() as session:
             run = session.get(CheckRun, self.run_id)
@@ -916,6 +969,66 @@ def _align_function() -> Optional[Callable[..., list[Any]]]:
     return align
 
 
+_JUDGE_STATE: dict[str, Any] = {}
+
+
+def _die_with_parent() -> None:
+    """Pool initializer: a worker must not outlive a killed batch (Linux; best effort)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # pragma: no cover - not Linux
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _judge_paths(paths: list[str]) -> dict[str, list[Any]]:
+    """In a worker process (forked after alignment): judge these documents' alignments."""
+    aligned, judge, min_score = _JUDGE_STATE["aligned"], _JUDGE_STATE["judge"], _JUDGE_STATE["min_score"]
+    return {path: judge.judge_alignments(aligned.get(path, []), min_score) for path in paths}
+
+
+class _Judges:
+    """Judging of the coming chunks, in ``batch.workers`` forked processes while this one stores
+    findings (judging is pure Python; the model is not used by then). With one worker, or where
+    fork is unavailable, chunks are judged inline as they are stored."""
+
+    def __init__(self, batch: "NightlyBatch", context: "Context", chunks: list[list[int]], plan: Plan,
+                 enabled: bool) -> None:
+        self.batch, self.context, self.chunks, self.plan = batch, context, chunks, plan
+        self.enabled = enabled and batch.workers > 1 and len(chunks) > 1
+        self.processes = 1
+        self._pool = None
+        self._results: Optional[Iterator[dict[str, list[Any]]]] = None
+
+    def __enter__(self) -> "_Judges":
+        if not self.enabled:
+            return self
+        import multiprocessing
+
+        try:
+            fork = multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - not on this platform
+            return self
+        _JUDGE_STATE.update(aligned=self.context.aligned, judge=self.batch.checker.judge,
+                            min_score=self.batch.settings.min_score)
+        self.processes = min(self.batch.workers, len(self.chunks))
+        self._pool = fork.Pool(self.processes, initializer=_die_with_parent)
+        work = [[self.plan.documents[d].path for d in chunk] for chunk in self.chunks]
+        self._results = self._pool.imap(_judge_paths, work)
+        return self
+
+    def next(self, chunk: list[int]) -> Optional[dict[str, list[Any]]]:
+        return next(self._results) if self._results is not None else None
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+        _JUDGE_STATE.clear()
+
+
 # --- entry points ---------------------------------------------------------------------------
 
 def migrate_database(database: DatabaseEngine) -> None:
@@ -1011,6 +1124,8 @@ def nightly_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--progress", dest="progress", action="store_true", default=None,
                         help="show a progress bar (default: when stderr is a terminal)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                        help="processes that judge aligned statements (default: the CPU cores, at most 4)")
     parser.add_argument("--chunk-documents", type=int, default=40,
                         help="documents per transaction (default 40; also at most ~1500 statements)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
@@ -1025,7 +1140,8 @@ def nightly_main(argv: Sequence[str] | None = None) -> int:
     with _Signals(stop):
         try:
             outcome = run_nightly(settings, database=database, force=args.force, progress=args.progress,
-                                  stop_event=stop, chunk_documents=max(1, args.chunk_documents))
+                                  stop_event=stop, chunk_documents=max(1, args.chunk_documents),
+                                  workers=args.workers)
         except BatchRefused as refused:
             print(f"touchpoint nightly: {refused}", file=sys.stderr)
             return EXIT_LOCKED
@@ -1066,8 +1182,10 @@ def register_batch_commands(app: Any) -> None:
     @click.command("nightly")
     @click.option("--force", is_flag=True, help="Re-check every document, changed or not.")
     @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+    @click.option("--workers", type=int, default=min(4, os.cpu_count() or 1), show_default=True,
+                  help="Processes that judge aligned statements.")
     @with_appcontext
-    def nightly_command(force: bool, progress: bool | None) -> None:
+    def nightly_command(force: bool, progress: bool | None, workers: int) -> None:
         """Re-check every document against the protocols and each other (only what changed)."""
         _configure_logging(0)
         settings = current_app.extensions["touchpoint_settings"]
@@ -1077,7 +1195,7 @@ def register_batch_commands(app: Any) -> None:
         with _Signals(stop):
             try:
                 outcome = run_nightly(settings, database=database, force=force, progress=progress,
-                                      stop_event=stop, checker=_app_checker(current_app))
+                                      stop_event=stop, checker=_app_checker(current_app), workers=workers)
             except BatchRefused as refused:
                 raise click.ClickException(str(refused)) from None
         click.echo(_summary(outcome), err=outcome.status != "succeeded")

@@ -205,6 +205,17 @@ def test_the_same_inputs_give_the_same_findings_in_a_fresh_database(app, tmp_pat
     other.extensions["touchpoint_db"].dispose()
 
 
+def test_judging_in_worker_processes_gives_the_same_findings(app, tmp_path):
+    store(app, examples_corpus() | SMALL_CORPUS)
+    nightly(app, chunk_documents=2)
+    other = second_app(app, tmp_path)
+    store(other, examples_corpus() | SMALL_CORPUS)
+    run = nightly(other, chunk_documents=2, workers=2)
+    assert run.status == "succeeded"
+    assert findings(other) == findings(app)
+    other.extensions["touchpoint_db"].dispose()
+
+
 def test_reviewer_decisions_persist_across_runs(app):
     store(app, SMALL_CORPUS)
     nightly(app)

@@ -102,6 +102,7 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/admin/users/{cardio}", lambda ids: {"role": "department_lead", "department": str(ids["cardiology"]),
                                                    "display_name": "Cardio", "active": "on"}, {"admin"}),
     ("GET", "/admin/departments", None, {"admin"}),
+    ("GET", "/admin/audit?action=upload_document", None, {"admin"}),
     ("POST", "/admin/departments", lambda ids: {"name": "Dept " + uuid.uuid4().hex[:6]}, {"admin"}),
     ("GET", "/api/findings", None, EVERYONE),
     ("GET", "/api/findings/{finding}", None, SURGERY_VIEWERS),

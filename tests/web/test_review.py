@@ -104,3 +104,14 @@ def test_the_finding_detail_shows_both_statements_with_the_differing_facts_marke
     page = client.get(f"/findings/{finding.id}").get_data(as_text=True)
     assert page.count('<mark class="fact">') >= 2
     assert "Do not eat any food for" in page and "protocols/fasting.md" in page
+
+
+def test_the_audit_log_page_lists_uploads_and_review_actions(client, seed, login_as, db):
+    finding = _food_finding(db, _uploaded_leaflet(client, seed, login_as))
+    login_as("officer")
+    client.post(f"/findings/{finding.id}/dismiss", data={"reason": "ward-specific rule"})
+    login_as("admin")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "upload document" in page and "dismiss" in page and "ward-specific rule" in page
+    only = client.get(f"/admin/audit?user={seed['officer']}&action=dismiss").get_data(as_text=True)
+    assert "ward-specific rule" in only and "upload document" not in only.split("<tbody>")[1]
