@@ -43,8 +43,16 @@ def detect(detector, doc: str, src: str, similarity: float = ALIGNED, doc_vs_doc
     ("Please stay in the clinic for half an hour after your vaccination.",
      "Wait 30 minutes after your vaccination before leaving the clinic."),
     ("Do not eat for 6 to 8 hours before your surgery.", "Do not eat for 6 to 8 hours before your surgery."),
+    ("Call us if your temperature is 38.5 °C or higher.", "Call us if your temperature is 101.3 °F or higher."),
+    ("Do not drive for 2 weeks after surgery.", "Do not drive for 14 days after surgery."),
+    ("Drink 1.5 L of fluid a day.", "Drink 1,500 mL of fluid a day."),
+    ("Take 500 mg of amoxicillin three times a day.", "Take 0.5 g of amoxicillin three times a day."),
+    ("Wait 90 minutes before eating.", "Wait 1.5 hours before eating."),
+    ("Give the syrup every 4 hours.", "Give the syrup every 4 to 6 hours."),
+    ("Arrive at the clinic at 08:00.", "Arrive at the clinic at 8 a.m."),
 ], ids=["hours-days", "celsius-fahrenheit", "g-mg", "week-days", "every-6h-4-a-day", "twice-every-12h",
-        "words-digits", "four-times-daily", "half-hour", "same-range"])
+        "words-digits", "four-times-daily", "half-hour", "same-range", "decimal-temperature", "weeks-days",
+        "litres-millilitres", "mg-decimal-g", "minutes-hours", "interval-inside-range", "24h-clock"])
 def test_the_same_amount_in_other_units_or_words_is_no_finding(engine, doc, src):
     assert verdict(engine, doc, src) is None
 
@@ -61,6 +69,13 @@ def test_the_same_amount_in_other_units_or_words_is_no_finding(engine, doc, src)
     ("Take the tablets 3 times a day.", "Take the tablets every 12 hours.", ("3 times a day", "12 hours")),
     ("Call us if your temperature is above 101 °F.", "Call us if your temperature is above 38 °C.",
      ("101 °F", "38 °C")),
+    ("Call us if your temperature is 37.5 °C or higher.", "Call us if your temperature is 38 °C or higher.",
+     ("37.5 °C", "38 °C")),
+    ("Fast for at least 4 hours before your surgery.", "Fast for at least 6 hours before your surgery.",
+     ("4 hours", "6 hours")),
+    ("Give the syrup every 2 hours.", "Give the syrup every 4 to 6 hours.", ("2 hours", "4 to 6 hours")),
+    ("Do not lift anything heavier than 20 lb for 6 weeks.", "Do not lift more than 10 lb for 6 weeks.",
+     ("20 lb", "10 lb")),
 ])
 def test_a_different_number_is_a_numeric_finding_naming_both_values(engine, doc, src, values):
     result = verdict(engine, doc, src)
@@ -89,6 +104,8 @@ def test_a_looser_bound_than_the_protocol_limit_is_a_clash(engine):
 def test_a_stricter_minimum_than_the_protocol_is_consistent(engine):
     assert verdict(engine, "Please don't drive for 48 hours after your sedation.",
                    "Do not drive for at least 24 hours after sedation.") is None
+    assert verdict(engine, "Fast for at least 8 hours before your surgery.",
+                   "Fast for at least 6 hours before your surgery.") is None
 
 
 def test_the_same_number_for_different_rules_is_no_numeric_finding():
@@ -250,3 +267,9 @@ def test_banning_a_combination_does_not_ban_each_drug():
 def test_a_loosely_aligned_pair_scores_lower_than_a_tightly_aligned_one(engine):
     doc, src = "Do not eat for 8 hours before your surgery.", "Do not eat for 6 hours before your surgery."
     assert verdict(engine, doc, src, 0.45)[1] < verdict(engine, doc, src, 0.95)[1]
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: 'a day and a half' is read as 'a day' (24 h), so it clashes "
+                                       "with 36 hours")
+def test_a_day_and_a_half_is_thirty_six_hours(engine):
+    assert verdict(engine, "Keep the dressing on for a day and a half.", "Keep the dressing on for 36 hours.") is None
