@@ -137,9 +137,12 @@ def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
 
 def worker_batch(args: argparse.Namespace) -> dict[str, Any]:
     """One nightly batch run on the database, timed from call to return (model load included)."""
+    import logging
+
     from checker.settings import load_settings
     from web.batch import run_nightly
 
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
     settings = load_settings(database_url=args.database)
     started = time.perf_counter()
     outcome = run_nightly(settings, progress=False)
@@ -198,7 +201,7 @@ def measure_size(size: int, work: Path, seed: int, log_path: Path) -> dict[str, 
     result["changed_documents"] = len(changed)
     result["ingest_changed"] = run_step("ingest", env, log_path, corpus=corpus, database=database, only=only)
     result["changed"] = run_step("batch", env, log_path, database=database)
-    protocol = sorted((corpus / "protocols").glob("*.md"))[0]
+    protocol = next(p for p in sorted((corpus / "protocols").glob("*.md")) if " hours" in p.read_text(encoding="utf-8"))
     protocol.write_text(protocol.read_text(encoding="utf-8").replace(" hours", " hour(s)", 3), encoding="utf-8")
     only.write_text(json.dumps([f"protocols/{protocol.name}"]))
     run_step("ingest", env, log_path, corpus=corpus, database=database, only=only)
