@@ -11,6 +11,7 @@ from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template,
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from web.audit import record
 from web.db import get_session
 from web.models import Department, Document, Finding, User
 
@@ -192,8 +193,6 @@ def profile():
 @login_required
 def new_token():
     token = issue_token(g.user)
-    from web.audit import record
-
     record(g.user, "create_token", "user", g.user.id, "new API token")
     get_session().commit()
     return render_template("profile.html", token=token)

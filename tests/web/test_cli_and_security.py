@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from web import create_app
-from web.models import Base, CheckRun, Department, Document, Finding, Protocol, User
+from web.models import Base, CheckRun, User
 from web_support import LEAFLET_MD, PROTOCOL_MD, build_app, login, seed_data
 
 
