@@ -179,3 +179,12 @@ def test_a_malformed_pairs_line_exits_2_naming_the_line(touchpoint, tmp_path, li
 def test_python_dash_m_checker_shows_help():
     result = subprocess.run([sys.executable, "-m", "checker", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "scan" in result.stdout and "pairs" in result.stdout
+
+
+def test_a_second_scan_of_an_unchanged_corpus_computes_no_embedding(tmp_path):
+    runner = CliRunner(env={"TOUCHPOINT_CACHE_DIR": str(tmp_path / "cache")})
+    corpus = small_corpus(tmp_path / "corpus", CLASHING)
+    first = runner.invoke(main, ["scan", str(corpus)])
+    second = runner.invoke(main, ["scan", str(corpus)])
+    assert "embeddings computed 0," not in first.stderr
+    assert "embeddings computed 0," in second.stderr and second.stdout == first.stdout

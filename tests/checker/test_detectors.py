@@ -152,7 +152,12 @@ def test_allowed_against_forbidden_is_a_negation_finding(engine, doc, src):
      "Do not stop taking warfarin unless your doctor tells you to."),
     ("Avoid lifting heavy objects for 6 weeks.", "Do not lift anything heavy for 6 weeks."),
     ("Leave the dressing in place for 5 days.", "Do not remove the dressing for 5 days."),
-], ids=["avoid-do-not", "keep-taking-do-not-stop", "avoid-lifting", "leave-do-not-remove"])
+    ("You may take a bath after 2 weeks.", "Do not take a bath for 2 weeks after surgery."),
+    pytest.param("You can shower once the stitches are out.", "Do not shower until the stitches are out.",
+                 marks=pytest.mark.xfail(strict=True, reason="engine bug: 'allowed once X' and 'forbidden until X' "
+                                                             "are the same rule but are flagged as a negation")),
+], ids=["avoid-do-not", "keep-taking-do-not-stop", "avoid-lifting", "leave-do-not-remove", "after-vs-for",
+        "once-vs-until"])
 def test_a_paraphrased_rule_is_not_a_negation(engine, doc, src):
     assert verdict(engine, doc, src) is None
 
