@@ -140,12 +140,12 @@ def worker_batch(args: argparse.Namespace) -> dict[str, Any]:
     import logging
 
     from checker.settings import load_settings
-    from web.batch import run_nightly
+    from web.batch import DEFAULT_WORKERS, run_nightly
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
     settings = load_settings(database_url=args.database)
     started = time.perf_counter()
-    outcome = run_nightly(settings, progress=False)
+    outcome = run_nightly(settings, progress=False, workers=DEFAULT_WORKERS)  # as `touchpoint nightly`
     seconds = time.perf_counter() - started
     result = {"seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
     result.update(outcome.as_dict())
@@ -162,6 +162,7 @@ def run_step(step: str, env: dict[str, str], log_path: Path, **options: str) -> 
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     print(f"  {step} ...", flush=True, end=" ")
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"\n$ {' '.join(command)}\n")
@@ -170,8 +171,10 @@ def run_step(step: str, env: dict[str, str], log_path: Path, **options: str) -> 
     if completed.returncode != 0:
         raise SystemExit(f"step {step} failed (exit {completed.returncode}); see {log_path}")
     result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     print(f"{result.get('seconds', 0):.1f} s (process {time.perf_counter() - started:.1f} s, "
-          f"peak {result.get('peak_rss_mb', 0):.0f} MB)", flush=True)
+          f"peak {result.get('peak_rss_mb', 0):.0f} MB, load {load_before:.1f} -> {os.getloadavg()[0]:.1f})",
+          flush=True)
     return result
 
 
@@ -269,8 +272,9 @@ def render(results: list[dict[str, Any]], info: dict[str, str], total_seconds: f
         f"- Model {settings.model_name}, encode batch size {settings.encode_batch_size}, device {settings.device}",
         f"- Date {info['date']}, git commit {info['commit']}; the whole benchmark took "
         f"{total_seconds / 60:.1f} minutes",
-        "- The machine's two cores were shared with other work while this ran, so rates can vary by",
-        "  some per cent between runs.",
+        "- The machine's two cores were shared with other engineers' test runs while this ran (see the",
+        "  load row: a load above 2 means other processes competed for the cores), so absolute rates",
+        "  are pessimistic and vary between runs; raw and cold were measured back to back.",
         "",
         "## Results",
         "",
@@ -304,6 +308,9 @@ def render(results: list[dict[str, Any]], info: dict[str, str], total_seconds: f
     row("findings new / resolved on the unchanged re-run",
         lambda r: f"{r['unchanged'].get('findings_new', '?')} / {r['unchanged'].get('findings_resolved', '?')}")
     row("ingest (upload path, not part of the batch), seconds", lambda r: f"{r['ingest']['seconds']:.1f}")
+    row("machine load (1-min average) before -> after raw / cold",
+        lambda r: f"{r['raw']['load'][0]:.1f}->{r['raw']['load'][1]:.1f} / {r['cold']['load'][0]:.1f}->"
+                  f"{r['cold']['load'][1]:.1f}")
     lines.append("")
     if len(results) >= 2:
         small, large = results[0], results[-1]

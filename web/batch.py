@@ -69,6 +69,8 @@ PAUSE_AFTER_ENV = "TOUCHPOINT_BATCH_PAUSE_AFTER"
 PAUSE_SECONDS_ENV = "TOUCHPOINT_BATCH_PAUSE_SECONDS"
 
 EXIT_OK, EXIT_FAILED, EXIT_DOCUMENT_ERRORS, EXIT_LOCKED = 0, 1, 2, 3
+#: Judging processes of the command-line batch (the web button judges in its own thread).
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
 class BatchRefused(RuntimeError):
@@ -1124,7 +1126,7 @@ def nightly_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--progress", dest="progress", action="store_true", default=None,
                         help="show a progress bar (default: when stderr is a terminal)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
-    parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                         help="processes that judge aligned statements (default: the CPU cores, at most 4)")
     parser.add_argument("--chunk-documents", type=int, default=40,
                         help="documents per transaction (default 40; also at most ~1500 statements)")
@@ -1182,7 +1184,7 @@ def register_batch_commands(app: Any) -> None:
     @click.command("nightly")
     @click.option("--force", is_flag=True, help="Re-check every document, changed or not.")
     @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-    @click.option("--workers", type=int, default=min(4, os.cpu_count() or 1), show_default=True,
+    @click.option("--workers", type=int, default=DEFAULT_WORKERS, show_default=True,
                   help="Processes that judge aligned statements.")
     @with_appcontext
     def nightly_command(force: bool, progress: bool | None, workers: int) -> None:
