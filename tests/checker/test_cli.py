@@ -188,3 +188,13 @@ def test_a_second_scan_of_an_unchanged_corpus_computes_no_embedding(tmp_path):
     second = runner.invoke(main, ["scan", str(corpus)])
     assert "embeddings computed 0," not in first.stderr
     assert "embeddings computed 0," in second.stderr and second.stdout == first.stdout
+
+
+def test_scan_takes_separate_protocols_and_documents_folders(touchpoint, tmp_path):
+    write(tmp_path / "rules", "fasting.md", FASTING)
+    write(tmp_path / "leaflets" / "surgery", "leaflet.md", CLASHING)
+    result = touchpoint("scan", tmp_path, "--protocols", tmp_path / "rules", "--documents", tmp_path / "leaflets",
+                        "--format", "jsonl")
+    (row,) = jsonl(result.stdout)
+    assert (row["document"], row["source"], row["department"]) == ("leaflets/surgery/leaflet.md", "rules/fasting.md",
+                                                                   "surgery")

@@ -191,7 +191,9 @@ def test_escalations_for_different_triggers_are_not_compared():
     ("Take your simvastatin in the evening.", "Take simvastatin once a day in the morning."),
     ("Take the tablet with food.", "Take the tablet on an empty stomach."),
     ("Stop your iron tablets 7 days after the colonoscopy.", "Stop your iron tablets 7 days before the colonoscopy."),
-], ids=["evening-morning", "food-empty-stomach", "after-before"])
+    ("Take your levothyroxine at bedtime.", "Take levothyroxine in the morning."),
+    ("Take the tablet after breakfast.", "Take the tablet before breakfast."),
+], ids=["evening-morning", "food-empty-stomach", "after-before-offset", "bedtime-morning", "after-before-meal"])
 def test_a_different_time_for_the_same_rule_is_a_timing_finding(doc, src):
     found = detect(detectors.timing, doc, src)
     assert found is not None and found.kind == "timing"
@@ -201,6 +203,10 @@ def test_a_different_time_for_the_same_rule_is_a_timing_finding(doc, src):
     ("Take the tablet with a meal.", "Take the tablet with food."),
     ("Take your simvastatin at bedtime.", "Take simvastatin once a day in the evening."),
     ("Take your evening antibiotic dose at 5 p.m.", "The Fracture Clinic is open until 5 p.m."),
+    ("Take your levothyroxine first thing in the morning.", "Take levothyroxine in the morning."),
+    ("Use the numbing cream an hour before the blood test.", "Apply the numbing cream 60 minutes before the blood test."),
+    ("Take the tablet with your evening meal.", "Take the tablet at night."),
+    ("Take alendronate on an empty stomach.", "Take alendronate before breakfast, on an empty stomach."),
 ])
 def test_the_same_time_in_other_words_is_no_timing_finding(engine, doc, src):
     assert verdict(engine, doc, src) is None
