@@ -204,7 +204,8 @@ def test_a_different_time_for_the_same_rule_is_a_timing_finding(doc, src):
     ("Take your simvastatin at bedtime.", "Take simvastatin once a day in the evening."),
     ("Take your evening antibiotic dose at 5 p.m.", "The Fracture Clinic is open until 5 p.m."),
     ("Take your levothyroxine first thing in the morning.", "Take levothyroxine in the morning."),
-    ("Use the numbing cream an hour before the blood test.", "Apply the numbing cream 60 minutes before the blood test."),
+    ("Use the numbing cream an hour before the blood test.",
+     "Apply the numbing cream 60 minutes before the blood test."),
     ("Take the tablet with your evening meal.", "Take the tablet at night."),
     ("Take alendronate on an empty stomach.", "Take alendronate before breakfast, on an empty stomach."),
 ])
