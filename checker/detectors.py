@@ -158,6 +158,12 @@ def _conflicting(doc: Facts, src: Facts, dq: Quantity, sq: Quantity, authoritati
     return _numbers_conflict(dq, sq, authoritative, threshold)
 
 
+def _quoted(quantity: Quantity, other: Facts) -> bool:
+    """The other statement gives this very amount somewhere: the number is quoted, not changed."""
+    return any(q.dimension == quantity.dimension and (q.dimension != "count" or q.unit == quantity.unit)
+               and _close(q.low, quantity.low) and _close(q.high, quantity.high) for q in other.quantities)
+
+
 def agrees(doc: Facts, src: Facts) -> bool:
     """True when the two statements give the same number for the same thing: a restatement."""
     if not _shares_subject(doc, src):
@@ -173,6 +179,8 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if not shared or not _same_drugs(doc, src):
         return None
     for dq, comparable in _pairs(doc, src):
+        if _quoted(dq, src):
+            continue
         conflicts = [sq for sq in comparable if _conflicting(doc, src, dq, sq, not ctx.doc_vs_doc)]
         if len(conflicts) < len(comparable):
             continue
@@ -466,10 +474,12 @@ def _day_parts(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None
 
 def _opposite_offsets(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
     """"Stop it 48 hours before the scan" vs "do not take it for 48 hours after": before vs after."""
+    if len({q.relation for q in doc.quantities if q.relation}) > 1:
+        return None  # "for 1 week before and 2 weeks after" describes a sequence
     for dq in doc.quantities:
         for sq in src.quantities:
             if (dq.dimension == sq.dimension == "time" and {dq.relation, sq.relation} == {"before", "after"}
-                    and shared - _roles()):
+                    and _close(dq.low, sq.low) and shared - _roles()):
                 return Verdict("timing", 0.8, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),), ((sq.start, sq.end),),
                                (("document", dq.relation), ("source", sq.relation)))
     return None
