@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, matcher_for_escalation, polarity
 from checker.lexicon import content_stems, load, stem, words
-from checker.quantities import Quantity
+from checker.quantities import Quantity, same_number
 
 _TOLERANCE = 0.006
 _ANCHORS = frozenset("surgery procedure operation appointment arrival arriv visit discharge colonoscopy admission "
@@ -253,6 +253,7 @@ def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
 
 
 _STANCE_ORDER = ("permit", "continue", "oblige", "assert")
+_UNTIL = re.compile(r"\b(?:until|till|not before|no sooner than)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b", 2)
 
 
@@ -302,6 +303,8 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
         return None  # "stop X" vs "take X" are sequential steps more often than a clash
     if _exception_for_subgroup(clause, negative, positive):
         return None
+    if _UNTIL.search(negative.text) and any(group == "after" for group, _, _ in positive.relations):
+        return None  # "not until the stitches are out" is "once the stitches are out"
     if _WEEKDAY.search(negative.text[clause.start:clause.end]) and positive.hours:
         return None  # "closed on Sundays" beside opening hours is the schedule, not a clash
     neg_span, pos_span = (clause.cue_start, clause.end), (other.start, other.end)
@@ -509,8 +512,19 @@ def _roles() -> frozenset[str]:
     return frozenset(content_stems(words + " " + " ".join(load("scope")["generic_people"])))
 
 
+def _effective_relations(facts: Facts) -> set[str]:
+    """Before/after cues, reading "do not X until Y" as "X after Y"."""
+    relations = set()
+    for group, start, end in facts.relations:
+        clause = next((c for c in facts.clauses if c.start <= start < c.end), None)
+        forbidden_until = (_UNTIL.fullmatch(facts.text[start:end]) and clause is not None
+                           and polarity(clause.stance) == NEGATIVE)
+        relations.add("after" if forbidden_until else group)
+    return relations
+
+
 def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
-    doc_rel, src_rel = _relation_set(doc), _relation_set(src)
+    doc_rel, src_rel = _effective_relations(doc), _effective_relations(src)
     if len(doc_rel) != 1 or len(src_rel) != 1 or doc_rel == src_rel:
         return None
     if _has_related_quantities(doc) and _has_related_quantities(src) or doc.clocks or src.clocks:
@@ -551,7 +565,7 @@ def _unnamed_phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if len(doc.phones) != 1 or len(src.phones) != 1 or ctx.similarity < 0.75:
         return None
     dp, sp = doc.phones[0], src.phones[0]
-    if dp.digits == sp.digits or (dp.service and sp.service) or not _shares_subject(doc, src, 2):
+    if same_number(dp.digits, sp.digits) or (dp.service and sp.service) or not _shares_subject(doc, src, 2):
         return None
     return Verdict("contact", 0.8, f"{dp.text} vs {sp.text}", ((dp.start, dp.end),), ((sp.start, sp.end),),
                    (("document", dp.text), ("source", sp.text)))
@@ -565,7 +579,7 @@ def _phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
         if not dp.service:
             continue
         same_service = [sp for sp in src.phones if sp.service and fuzz.token_set_ratio(dp.service, sp.service) >= 90]
-        if not same_service or any(sp.digits == dp.digits for sp in same_service):
+        if not same_service or any(same_number(sp.digits, dp.digits) for sp in same_service):
             continue
         sp = same_service[0]
         return Verdict("contact", 0.9, f"{dp.service}: {dp.text} vs {sp.text}", ((dp.start, dp.end),),

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from checker.detectors import PairContext, contact
 from checker.facts import facts_of
-from checker.quantities import Phone
+from checker.quantities import Phone, same_number
 from checker.records import ROLE_PROTOCOL, Finding, Statement
 
 _SAME_SERVICE = 90.0
@@ -53,13 +53,13 @@ def directory_findings(protocols: Sequence[Statement], documents: Sequence[State
             continue
         official = [(s, p) for s, p in protocol_entries if _same_service(p.service, phone.service)]
         if official:
-            if not any(p.digits == phone.digits for _, p in official):
+            if not any(same_number(p.digits, phone.digits) for _, p in official):
                 findings.append(_finding(statement, phone, *official[0]))
             continue
         peers = [(s, p) for service, items in by_service.items() if _same_service(service, phone.service)
                  for s, p in items if s.department != statement.department and s.path != statement.path]
-        clashing = [(s, p) for s, p in peers if p.digits != phone.digits]
-        if clashing and not any(p.digits == phone.digits for _, p in peers):
+        clashing = [(s, p) for s, p in peers if not same_number(p.digits, phone.digits)]
+        if clashing and not any(same_number(p.digits, phone.digits) for _, p in peers):
             findings.append(_finding(statement, phone, *clashing[0]))
     return findings
 

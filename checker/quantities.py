@@ -158,6 +158,7 @@ _SKIP_WORDS = {"wet", "full", "whole", "more", "or", "extra", "small", "smaller"
                "different", "new", "additional", "other", "dirty", "soiled", "loose", "watery", "of", "the", "short"}
 _NOT_COUNT = {"and", "to", "at", "on", "in", "a", "an", "is", "are", "was", "with", "for", "by", "if", "per", "each",
               "st", "nd", "rd", "th", "percent", "of", "from", "until", "after", "before", "or", "more", "less"}
+_AND_A_HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)
 _FILLER = re.compile(r"\s+(?:full|whole|entire|complete|more|additional|extra|straight|consecutive)(?=\s)", re.IGNORECASE)
 _ONCE_CONTEXT = re.compile(r"(?:more than|at least|at most|no more than|only|just|than|exactly)\s*$", re.IGNORECASE)
 _MONTHS = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -185,6 +186,14 @@ def phones(text: str) -> list[Phone]:
 _SERVICE_VERB = re.compile(
     r"(?:call|phone|ring|contact|reach|dial|text|page|try)\s+(?:the\s+|our\s+|your\s+|us\s+at\s+)?"
     r"(?P<svc>[A-Za-z][\w'’&/ -]{1,60}?)\s*(?:at|on|:|via|number|,)?\s*$", re.IGNORECASE)
+
+
+def same_number(a: str, b: str) -> bool:
+    """Equal phone numbers, allowing one to carry an area code the other leaves out."""
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) == 7 and len(longer) == 10 and longer.endswith(shorter)
 _SERVICE_LABEL = re.compile(r"(?P<svc>[A-Za-z][\w'’&/ -]{1,50}?)\s*(?::|-|–|at|on|is)\s*$", re.IGNORECASE)
 _SERVICE_TRIM = re.compile(r"^(?:the|our|your|a|an|us)\s+|\s+(?:at|on|line number|number|phone)$", re.IGNORECASE)
 
@@ -194,7 +203,7 @@ _BARE_VERB = re.compile(r"(?:,\s*)?(?:please\s+)?(?:call|phone|ring|dial|text)(?
 
 
 def _service_before(text: str, position: int) -> str:
-    window = text[max(0, position - 80):position]
+    window = text[max(0, position - 80):position].rstrip(" (")
     window = re.split(r"[.;?!()\[\]]", window)[-1]
     window = _BARE_VERB.sub("", window) if _BARE_VERB.search(window) else window
     for pattern in (_SERVICE_VERB, _SERVICE_LABEL):
@@ -377,6 +386,10 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         values, cursor = [first[0]], first[1]
     if _MONTHS.search(masked[max(0, start - 12):start]):
         return None
+    half = _AND_A_HALF.match(masked, cursor)
+    if half and not match.group("art"):
+        values[-1] += 0.5
+        cursor = half.end()
     bound_hint = ""
     alternatives = False
     filler = _FILLER.match(masked, cursor)
@@ -401,6 +414,10 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     interval = bool(_EVERY_BEFORE.search(masked[max(0, start - 14):start]))
     if unit is not None:
         unit_name, dimension, cursor = unit
+        trailing_half = _AND_A_HALF.match(masked, cursor)
+        if trailing_half and len(values) == 1 and not half:
+            values[0] += 0.5
+            cursor = trailing_half.end()
         low, canonical = _to_canonical(min(values), unit_name, dimension)
         high, _ = _to_canonical(max(values), unit_name, dimension)
         converted = tuple(_to_canonical(v, unit_name, dimension)[0] for v in values) if alternatives else ()

@@ -78,15 +78,11 @@ def test_hours_of_an_unnamed_clinic_are_not_compared():
                           [document("The clinic is open Monday to Friday, 8 a.m. to 8 p.m.")]) == []
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: digits are compared whole, so the same local number with an "
-                                       "area code ('(555) 555-0190' vs '555-0190') is reported as a different number")
 def test_the_same_number_with_an_area_code_is_no_finding():
     assert directory_findings([protocol("Call the Anticoagulation Clinic at 555-0190.")],
                               [document("Call the Anticoagulation Clinic on (555) 555-0190.")]) == []
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: the service is looked for only after the last bracket, so "
-                                       "'the Outpatient Pharmacy (555-0274)' loses its service and is never compared")
 def test_a_number_in_brackets_after_the_service_is_checked():
     findings = directory_findings([protocol("Call the Outpatient Pharmacy at 555-0247.")],
                                   [document("For refills, call the Outpatient Pharmacy (555-0274).")])

@@ -103,17 +103,13 @@ def test_a_strict_bound_in_days_equals_the_same_bound_in_hours():
         "Call if the fever lasts more than 72 hours.")
 
 
-HALVES_BUG = pytest.mark.xfail(strict=True, reason="engine bug: 'and a half' compounds are read as their first or "
-                                                   "last part ('two and a half days' -> 'a half days', 12 h)")
-
-
 @pytest.mark.parametrize("text, hours", [
     ("Wait one and a half hours.", 1.5),
-    pytest.param("Wait 1 and a half hours.", 1.5, marks=HALVES_BUG),
-    pytest.param("Wait an hour and a half.", 1.5, marks=HALVES_BUG),
-    pytest.param("Keep it on for a day and a half.", 36.0, marks=HALVES_BUG),
-    pytest.param("Keep it on for two and a half days.", 60.0, marks=HALVES_BUG),
-    pytest.param("Keep it on for a week and a half.", 252.0, marks=HALVES_BUG),
+    pytest.param("Wait 1 and a half hours.", 1.5),
+    pytest.param("Wait an hour and a half.", 1.5),
+    pytest.param("Keep it on for a day and a half.", 36.0),
+    pytest.param("Keep it on for two and a half days.", 60.0),
+    pytest.param("Keep it on for a week and a half.", 252.0),
 ])
 def test_and_a_half_adds_half_the_unit(text, hours):
     assert only(text).low == pytest.approx(hours)
