@@ -157,8 +157,13 @@ def _sha(*parts: str) -> str:
 
 def settings_fingerprint(settings: Settings) -> str:
     """What checking results depend on besides the statements: the engine's own list
-    (``Settings.fingerprint``), the judge threshold, the model name and this batch's format."""
-    return _sha(BATCH_FORMAT, settings.fingerprint(), repr(settings.min_score), settings.model_name)
+    (``Settings.fingerprint``), the judge threshold, the model name, the engine's version and
+    this batch's format."""
+    try:
+        from checker import __version__ as engine_version
+    except ImportError:  # pragma: no cover
+        engine_version = "?"
+    return _sha(BATCH_FORMAT, engine_version, settings.fingerprint(), repr(settings.min_score), settings.model_name)
 
 
 def protocol_set_fingerprint(protocols: dict[str, list[str]]) -> str:
