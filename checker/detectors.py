@@ -457,10 +457,16 @@ def _clock(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
 
 
 def _parts(facts: Facts) -> set[str]:
-    parts = {group for group, _, _ in facts.day_parts}
+    """Parts of the day a statement sets, leaving out those it only mentions in a negation
+    ("in the morning so that it does not keep you up at night" is a morning rule)."""
+    parts = {group for group, start, _ in facts.day_parts if not _in_negative_clause(facts, start)}
     for clock in facts.clocks:
         parts.add("morning" if 4 * 60 <= clock.minutes < 12 * 60 else ("evening" if clock.minutes >= 17 * 60 else "day"))
     return parts
+
+
+def _in_negative_clause(facts: Facts, position: int) -> bool:
+    return any(c.start <= position < c.end and polarity(c.stance) == NEGATIVE for c in facts.clauses)
 
 
 def _day_parts(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
@@ -468,7 +474,8 @@ def _day_parts(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None
     doc_parts, src_parts = _parts(doc), _parts(src)
     if len(doc_parts) != 1 or len(src_parts) != 1 or doc_parts == src_parts or "day" in doc_parts | src_parts:
         return None
-    spans = lambda f: [(s, e) for _, s, e in f.day_parts] + [(c.start, c.end) for c in f.clocks]
+    spans = lambda f: ([(s, e) for _, s, e in f.day_parts if not _in_negative_clause(f, s)]
+                       + [(c.start, c.end) for c in f.clocks])
     ds, ss = spans(doc)[0], spans(src)[0]
     (dp,), (sp,) = doc_parts, src_parts
     return Verdict("timing", 0.8, f"{doc.text[ds[0]:ds[1]]} ({dp}) vs {src.text[ss[0]:ss[1]]} ({sp})",

@@ -109,7 +109,7 @@ def _stance_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
     return PhraseMatcher(label), label
 
 
-_STANCE_RANK = {"no_need": 7, "forbid": 6, "continue": 5, "cease": 4, "deny": 3, "permit": 2, "oblige": 1, "neutral": 0}
+_STANCE_RANK = {"no_need": 7, "forbid": 6, "deny": 5.5, "continue": 5, "cease": 4, "permit": 2, "oblige": 1, "neutral": 0}
 _LIMIT_WORD = re.compile(r"^\W*(?:limit|restrict|cut down|cut back)\b", re.IGNORECASE)
 _ITEM_SPLIT = re.compile(r",|\bor\b|\band\b|/|\bnor\b", re.IGNORECASE)
 _CONDITION_START = re.compile(r"^\W*(?:if|when|whenever|once|as long as|as soon as|in case|unless|because|since|"

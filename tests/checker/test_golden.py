@@ -19,7 +19,6 @@ KNOWN_MISSES = {
     "negation-cast-01": "fine to get the cast wet vs keep it completely dry",
     "action-chestpain-01": "chest pain over 5 minutes: family doctor appointment vs 911",
     "timing-nicotinepatch-01": "patch on at bedtime vs on when you get up",
-    "timing-furosemide-01": "furosemide at bedtime vs in the morning",
 }
 
 
