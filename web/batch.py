@@ -450,7 +450,7 @@ class NightlyBatch:
                 session.execute(update(BatchDocumentState).where(
                     BatchDocumentState.document_id.in_(chunk)).values(dirty=True))
             session.commit()
-        # Changed documents first (their partners' results depend on them), then the rest, by id.
+        # Changed documents first (what the user changed shows up first), then the rest, by id.
         order = sorted(due, key=lambda doc_id: (doc_id not in changed, doc_id))
         return Plan(documents, protocol_fp, settings_fp, order, changed, reasons)
 
@@ -1027,7 +1027,17 @@ class _Judges:
         return self
 
     def next(self, chunk: list[int]) -> Optional[dict[str, list[Any]]]:
-        return next(self._results) if self._results is not None else None
+        """The chunk's findings by path, or None: then the caller judges it itself (and a
+        document whose judging fails is recorded as an error there)."""
+        if self._results is None:
+            return None
+        try:
+            return next(self._results)
+        except StopIteration:
+            return None
+        except Exception as error:  # judging failed in a worker: let the caller isolate it
+            log.warning("judging a chunk in a worker failed (%s); judging it here", type(error).__name__)
+            return None
 
     def __exit__(self, *exc_info: Any) -> None:
         if self._pool is not None:

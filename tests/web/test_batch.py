@@ -114,10 +114,10 @@ def examples_corpus() -> dict[str, bytes]:
     return files
 
 
-def nightly(app: Flask, **options: Any):
+def nightly(app: Flask, checker: Any = None, **options: Any):
     options.setdefault("progress", False)
     batch = NightlyBatch(app.extensions["touchpoint_settings"], app.extensions["touchpoint_db"],
-                         app.extensions["touchpoint_engine"], **options)
+                         checker or app.extensions["touchpoint_engine"], **options)
     return batch.run()
 
 
@@ -378,6 +378,42 @@ def test_an_unreadable_document_is_recorded_as_an_error_and_the_rest_completes(a
     again = nightly(app)  # the broken document is tried again; the rest is not re-checked
     assert list(again.errors) == ["documents/radiology/scan-letter.pdf"]
     assert again.documents_checked == 0 and again.findings_new == 0 and again.findings_resolved == 0
+
+
+class _JudgeFailingOn:
+    """The real engine, except that judging statements of one document raises."""
+
+    def __init__(self, engine: Any, path: str) -> None:
+        self._engine, self._path = engine, path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    @property
+    def judge(self) -> Any:
+        real, path = self._engine.judge, self._path
+
+        class Failing:
+            def judge_alignments(self, alignments, min_score):
+                alignments = list(alignments)
+                if any(a.statement.path == path for a in alignments):
+                    raise RuntimeError("the judge tripped over this document")
+                return real.judge_alignments(alignments, min_score)
+        return Failing()
+
+
+def test_a_document_the_engine_fails_on_is_recorded_and_the_rest_completes(app):
+    if os.environ.get("TOUCHPOINT_TEST_ENGINE") == "fake":
+        pytest.skip("needs the real engine's judge")
+    store(app, SMALL_CORPUS)
+    broken = "documents/surgery/going-home.md"
+    run = nightly(app, checker=_JudgeFailingOn(app.extensions["touchpoint_engine"], broken))
+    assert run.status == "succeeded"
+    assert list(run.errors) == [broken] and "RuntimeError" in run.errors[broken]
+    assert run.documents_checked == 2
+    assert finding_on(app, "documents/surgery/day-surgery-leaflet.md", "4 hours") is not None
+    healed = nightly(app)  # the next run (engine fixed) checks only the document that failed
+    assert healed.documents_checked == 1 and not healed.errors
 
 
 def test_a_second_run_is_refused_while_another_process_holds_the_lock(app):
