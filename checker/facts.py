@@ -228,11 +228,9 @@ def _escalation_tables() -> tuple[PhraseMatcher, dict[str, tuple[int, str]], Phr
     return PhraseMatcher(levels), levels, PhraseMatcher(roles), roles
 
 
-_CONTACT_VERB = re.compile(r"\b(?:call|phone|ring|contact|ask|tell|see|go(?: back)? to|return to|visit|talk to|"
-                           r"speak (?:to|with)|check with|dial|page|notify|come (?:back )?to|head to|seek|get|"
-                           r"be seen|seen by|go back|taken to|brought to|checked in|checked at|seen in|seen at|"
-                           r"drive (?:them|him|her|the patient) to|take (?:them|him|her|the patient) to|show)\b",
-                           re.IGNORECASE)
+@lru_cache(maxsize=1)
+def _contact_verbs() -> PhraseMatcher:
+    return PhraseMatcher(load("escalation")["contact_verbs"])
 
 
 _VERB_WINDOW = 60
@@ -242,7 +240,7 @@ def _escalations(text: str) -> tuple[Escalation, ...]:
     """Where the statement sends the reader. Ambiguous destinations (clinic, nurse, pharmacy) count
     only when a contact verb governs them; 911, urgent care and self-care phrases stand alone."""
     level_matcher, levels, role_matcher, roles = _escalation_tables()
-    verbs = [m.end() for m in _CONTACT_VERB.finditer(text)]
+    verbs = [m.end for m in _contact_verbs().find(text)]
     found = []
     role_hits = role_matcher.find(text)
     for match in level_matcher.find(text):

@@ -17,7 +17,6 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "pairs.jsonl"
 KNOWN_MISSES = {
     "negation-shower-01": "biopsy site never wet vs may shower (water over the site) after 24 hours",
     "negation-cast-01": "fine to get the cast wet vs keep it completely dry",
-    "action-chestpain-01": "chest pain over 5 minutes: family doctor appointment vs 911",
     "timing-nicotinepatch-01": "patch on at bedtime vs on when you get up",
 }
 
