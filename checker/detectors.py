@@ -200,9 +200,6 @@ def _is_threshold(facts: Facts, quantity: Quantity) -> bool:
     return quantity.dimension in {"temperature", "count"} or _in_condition(facts, quantity)
 
 
-def _what(quantity: Quantity, shared: frozenset[str]) -> str:
-    words = sorted(shared, key=len, reverse=True)[:2]
-    return f" ({', '.join(sorted(words))})" if words else ""
 
 
 def _same_drugs(a: Facts, b: Facts) -> bool:
@@ -495,8 +492,6 @@ def _opposite_offsets(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict
     return None
 
 
-def _relation_set(facts: Facts) -> set[str]:
-    return {group for group, _, _ in facts.relations}
 
 
 def _relation_context(facts: Facts, position: int) -> frozenset[str]:

@@ -328,8 +328,6 @@ def _unit_at(text: str, position: int) -> tuple[str, str, int] | None:
         return None
     surface = match.group(0).strip().lower()
     unit, dimension = units.surface[surface]
-    if dimension == "temperature" and surface in {"c", "f"} and not text[position:match.end()].startswith((" ", "°")):
-        pass
     if surface in {"c", "f", "m", "l", "h"} and match.group(0).startswith(" "):
         return None  # "2 c" is rarely Celsius; only "38C"/"38 °C" count
     return unit, dimension, match.end()
@@ -481,7 +479,7 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand", "in advance"} else "after"
     role = relation or _role(before)
     if strict and (dimension == "count" or canonical == "hour" and per and _is_whole_days(text, start, cursor)):
-        low, high = _strict_to_whole(bound, low, high, dimension, canonical, values, unit)
+        low, high = _strict_to_whole(bound, low, high, dimension)
     return Quantity(low=low, high=high, dimension=dimension, unit=canonical, bound=bound, start=span_start,
                     end=cursor, text=text[span_start:cursor], per=per, relation=relation, role=role,
                     interval=interval, core_end=core_end,
@@ -502,8 +500,7 @@ def _is_whole_days(text: str, start: int, end: int) -> bool:
     return bool(re.search(r"\bdays?\b", text[start:end], re.IGNORECASE))
 
 
-def _strict_to_whole(bound: str, low: float, high: float, dimension: str, canonical: str,
-                     values: list[float], unit) -> tuple[float, float]:
+def _strict_to_whole(bound: str, low: float, high: float, dimension: str) -> tuple[float, float]:
     """Whole things are counted whole: "fewer than 10 days" is at most 9, "more than once" at least 2."""
     step = 24.0 if dimension == "time" else 1.0
     if bound == "max":

@@ -6,7 +6,7 @@ store, compare and serialise them without knowing how the engine works.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 ROLE_PROTOCOL = "protocol"
@@ -129,6 +129,3 @@ class Finding:
             "facts": dict(self.facts),
         }
 
-
-def statement_to_dict(statement: Statement) -> dict[str, Any]:
-    return asdict(statement)
