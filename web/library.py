@@ -77,6 +77,9 @@ def _read(engine: Any, path: str, data: bytes, role: str, department: str = "") 
         return engine.read(path, data, role=role, department=department)
     except DocumentError as error:
         raise UploadError(f"{PurePosixPath(path).name}: {error.reason}") from None
+    except Exception:  # a reader bug must not turn a user's file into an error page
+        log.exception("reading %s failed unexpectedly", path)
+        raise UploadError(f"{PurePosixPath(path).name}: the file could not be read (it may be damaged).") from None
 
 
 def _stored(statements: list[Statement]) -> list[StoredStatement]:

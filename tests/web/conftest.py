@@ -53,10 +53,8 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def db(app: Flask):
     """A session on the app's database (closed after the test)."""
-    with app.app_context():
-        session = session_factory(app)()
+    with app.app_context(), session_factory(app)() as session:
         yield session
-        session.close()
 
 
 @pytest.fixture

@@ -51,8 +51,7 @@ def test_a_finding_resolved_by_hand_stays_resolved_while_it_still_occurs_and_reo
     client = app.test_client()
     login(client, "lead")
     document_id = document_id_from(upload(client, seed["surgery"], "leaflet.md", LEAFLET_MD))
-    with app.app_context():
-        session = session_factory(app)()
+    with app.app_context(), session_factory(app)() as session:
         finding = session.scalars(select(Finding)).one()
         login(client, "officer")
         client.post(f"/findings/{finding.id}/resolve", data={"reason": "fixed in print"})
@@ -64,7 +63,6 @@ def test_a_finding_resolved_by_hand_stays_resolved_while_it_still_occurs_and_reo
         new_version(client, document_id, "leaflet.md", LEAFLET_MD)
         session.expire_all()
         assert session.get(Finding, finding.id).status == "open"
-        session.close()
     app.extensions["touchpoint_db"].dispose()
 
 
@@ -75,8 +73,7 @@ def test_run_check_asks_the_engine_only_about_the_documents_in_scope(database_ur
     first = document_id_from(upload(client, seed["surgery"], "a.md", LEAFLET_MD))
     upload(client, seed["surgery"], "b.md", LEAFLET_MD)
     engine = app.extensions["touchpoint_engine"]
-    with app.app_context():
-        session = session_factory(app)()
+    with app.app_context(), session_factory(app)() as session:
         run = start_run(session, "manual")
         counts = run_check(session, engine, run, {first})
         assert engine.calls[-1] == {"documents/surgery/a.md"}
@@ -84,7 +81,6 @@ def test_run_check_asks_the_engine_only_about_the_documents_in_scope(database_ur
         everything = run_check(session, engine, start_run(session, "manual"), None)
         assert engine.calls[-1] is None and everything.documents_checked == 2
         session.rollback()
-        session.close()
     app.extensions["touchpoint_db"].dispose()
 
 
@@ -101,10 +97,27 @@ def test_a_check_that_crashes_keeps_the_upload_and_records_a_failed_run(database
     response = upload(client, seed["surgery"], "leaflet.md", LEAFLET_MD)
     assert response.status_code == 302
     assert "checking it failed" in client.get(response.headers["Location"]).get_data(as_text=True)
-    with app.app_context():
-        session = session_factory(app)()
+    with app.app_context(), session_factory(app)() as session:
         assert session.scalars(select(Document)).one().current.number == 1
         run = session.scalars(select(CheckRun)).one()
         assert run.status == "failed" and "model exploded" in run.error
-        session.close()
+    app.extensions["touchpoint_db"].dispose()
+
+
+class CrashingReader(FakeEngine):
+    def read(self, *args, **kwargs):
+        raise IndexError("reader bug")
+
+
+def test_a_reader_that_crashes_refuses_the_file_politely_and_saves_nothing(database_url, engine_settings):
+    app = build_app(database_url, FakeEngine(), engine_settings)
+    seed = seed_data(app)
+    app.extensions["touchpoint_engine"] = CrashingReader()
+    client = app.test_client()
+    login(client, "lead")
+    response = upload(client, seed["surgery"], "leaflet.md", LEAFLET_MD)
+    assert response.status_code == 400
+    assert "could not be read" in response.get_data(as_text=True)
+    with app.app_context(), session_factory(app)() as session:
+        assert session.scalars(select(Document)).all() == []
     app.extensions["touchpoint_db"].dispose()

@@ -45,8 +45,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory, engine, engine_setti
 
 
 def _finding_and_run(app: Flask, ids: dict[str, int]) -> dict[str, int]:
-    with app.app_context():
-        session = session_factory(app)()
+    with app.app_context(), session_factory(app)() as session:
         run_id = session.query(CheckRun.id).order_by(CheckRun.id).first()[0]
         finding = Finding(fingerprint="matrix-" + uuid.uuid4().hex, kind="quantity", severity="high", score=0.9,
                           explanation="4 hours vs 6 hours", document_id=ids["surgery_doc"], statement_text="x",
@@ -57,7 +56,6 @@ def _finding_and_run(app: Flask, ids: dict[str, int]) -> dict[str, int]:
         session.add(finding)
         session.commit()
         result = {"finding": finding.id, "run": run_id}
-        session.close()
         return result
 
 

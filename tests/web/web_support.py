@@ -83,7 +83,8 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
     try:
         yield url.render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
+        with admin.connect() as connection:  # a leaked session must fail the run, not hang it
+            connection.execute(text("SET lock_timeout = '20s'"))
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
@@ -102,18 +103,23 @@ def seed_data(app: Flask) -> dict[str, int]:
     PASSWORD): admin, officer, lead (surgery), cardio (lead of cardiology). Returns ids by name."""
     with app.app_context():
         session = session_factory(app)()
-        surgery = get_or_create_department(session, "Surgery")
-        cardiology = get_or_create_department(session, "Cardiology")
-        users = {name: create_user(session, name, PASSWORD, role, department, name.title())
-                 for name, role, department in (("admin", "admin", None), ("officer", "quality_officer", None),
-                                                ("lead", "department_lead", surgery),
-                                                ("cardio", "department_lead", cardiology))}
-        version, _ = add_protocol_version(session, app.extensions["touchpoint_engine"], "fasting.md",
-                                          PROTOCOL_MD, None)
-        session.commit()
-        ids = {name: user.id for name, user in users.items()}
-        ids.update(surgery=surgery.id, cardiology=cardiology.id, protocol=version.protocol_id)
-        session.close()
+        try:
+            return _seed(session, app.extensions["touchpoint_engine"])
+        finally:
+            session.close()
+
+
+def _seed(session, engine: Any) -> dict[str, int]:
+    surgery = get_or_create_department(session, "Surgery")
+    cardiology = get_or_create_department(session, "Cardiology")
+    users = {name: create_user(session, name, PASSWORD, role, department, name.title())
+             for name, role, department in (("admin", "admin", None), ("officer", "quality_officer", None),
+                                            ("lead", "department_lead", surgery),
+                                            ("cardio", "department_lead", cardiology))}
+    version, _ = add_protocol_version(session, engine, "fasting.md", PROTOCOL_MD, None)
+    session.commit()
+    ids = {name: user.id for name, user in users.items()}
+    ids.update(surgery=surgery.id, cardiology=cardiology.id, protocol=version.protocol_id)
     return ids
 
 
