@@ -151,7 +151,10 @@ class Permissions:
 
     @staticmethod
     def view_finding(user: User | None, finding: Finding) -> bool:
-        return Permissions.view_document(user, finding.document)
+        """Findings on a document the user may see, or against one (another department's clash)."""
+        if Permissions.view_document(user, finding.document):
+            return True
+        return finding.source_document is not None and Permissions.view_document(user, finding.source_document)
 
 
 def safe_next(target: str | None) -> str:

@@ -5,9 +5,10 @@ import mimetypes
 from collections import defaultdict
 
 from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for)
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from checker.records import text_key
 from web.auth import Permissions, login_required
 from web.db import get_session
 from web.library import UploadError, get_engine, supported_suffixes, upload_document
@@ -89,16 +90,36 @@ def upload():
 @login_required
 def view(document_id: int):
     document = get_document(document_id)
-    findings = list(get_session().scalars(select(Finding).where(Finding.document_id == document.id)
-                                          .order_by(Finding.score.desc())))
+    findings = list(get_session().scalars(
+        select(Finding).where(or_(Finding.document_id == document.id, Finding.source_document_id == document.id))
+        .order_by(Finding.score.desc())))
     active = [f for f in findings if f.status != "resolved"]
-    by_key: dict[str, list[Finding]] = defaultdict(list)
-    for finding in active:
-        by_key[finding.statement_key].append(finding)
+    by_key, marks = statement_marks(document, active)
     return render_template("documents/view.html", document=document, version=document.current,
-                           by_key=by_key, active=active, resolved=[f for f in findings if f.status == "resolved"],
+                           by_key=by_key, marks=marks, active=active,
+                           resolved=[f for f in findings if f.status == "resolved"],
                            can_upload=Permissions.upload_to(g.user, document.department),
                            suffixes=supported_suffixes())
+
+
+def statement_marks(document: Document, findings: list[Finding]) -> tuple[dict[str, list[Finding]], dict[int, list]]:
+    """Findings by the text key of this document's statement they concern (the finding's own
+    statement, or its source when another department's statement clashes with this one), and
+    the fact spans to mark per statement position."""
+    by_key: dict[str, list[Finding]] = defaultdict(list)
+    sides: dict[int, tuple[str, list]] = {}
+    for finding in findings:
+        own = finding.document_id == document.id
+        text = finding.statement_text if own else finding.source_text
+        by_key[finding.statement_key if own else text_key(text)].append(finding)
+        sides[finding.id] = (text, finding.statement_highlights if own else finding.source_highlights)
+    marks: dict[int, list] = defaultdict(list)
+    for statement in document.current.statements if document.current else ():
+        for finding in by_key.get(statement.text_key, ()):
+            text, spans = sides[finding.id]
+            if text == statement.text:
+                marks[statement.position].extend(spans or [])
+    return by_key, marks
 
 
 @bp.post("/<int:document_id>/versions")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from web.models import FINDING_STATUSES, Department, Document, Finding, Protocol, User
@@ -49,10 +49,13 @@ class Filters:
 
 
 def visible_findings(user: User) -> Select:
-    """Findings ``user`` may see: all for admins and quality officers, their department's for leads."""
+    """Findings ``user`` may see: all for admins and quality officers; for leads, those on their
+    department's documents or against them (a clash with another department involves both)."""
     query = select(Finding).join(Document, Finding.document_id == Document.id).join(Department)
     if user.role == "department_lead":
-        query = query.where(Document.department_id == (user.department_id or -1))
+        own = select(Document.id).where(Document.department_id == (user.department_id or -1))
+        query = query.where(or_(Document.department_id == (user.department_id or -1),
+                                Finding.source_document_id.in_(own)))
     return query
 
 

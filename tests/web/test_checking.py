@@ -29,6 +29,13 @@ def test_a_clash_between_two_departments_is_stored_once_whichever_way_the_engine
     upload(client, seed["cardiology"], "visits.md", CARDIO_VISITS)
     clashes = _live(db)
     assert len(clashes) == 1 and clashes[0].source_role == "document"
+    for lead in ("lead", "cardio"):  # a clash between two departments concerns both leads
+        login_as(lead)
+        assert client.get(f"/findings/{clashes[0].id}").status_code == 200
+        assert [f["id"] for f in client.get("/api/findings").get_json()["findings"]] == [clashes[0].id]
+        own = surgery_doc if lead == "lead" else clashes[0].document_id if clashes[0].document_id != surgery_doc \
+            else clashes[0].source_document_id
+        assert '<mark class="fact">' in client.get(f"/documents/{own}").get_data(as_text=True)
     login_as("admin")
     assert client.post("/runs").status_code == 302
     after_full_run = _live(db)
