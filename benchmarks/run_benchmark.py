@@ -367,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--notes", type=Path, default=None, help="markdown appended to the report")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="write the report from figures saved by an earlier --json run (no measuring)")
     # worker mode (internal)
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
@@ -375,6 +377,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args)), flush=True)
+        return 0
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        report = render(saved["results"], saved["machine"], saved["seconds"])
+        if args.notes and args.notes.exists():
+            report += "\n" + args.notes.read_text(encoding="utf-8")
+        args.out.write_text(report + "\n", encoding="utf-8")
+        print(f"wrote {args.out} from {args.from_json}")
         return 0
     sizes = sorted(parse_size(size) for size in args.sizes.split(","))
     args.work.mkdir(parents=True, exist_ok=True)
