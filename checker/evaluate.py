@@ -61,13 +61,31 @@ def _parse(name: str, size: int, output: str) -> SetResult:
                      float(area["a"]) if area else None)
 
 
-def evaluate_corpus(engine: Engine, corpus: Path, scorer: Path) -> SetResult:
-    loaded = load_corpus(engine, list_files(corpus))
-    findings = engine.check(loaded.protocols, loaded.documents).findings
+_SWEEP = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _score_findings(scorer: Path, corpus: Path, findings: list) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as handle:
         for finding in findings:
             handle.write(json.dumps(finding.to_dict()) + "\n")
-    output = _score(scorer, "corpus", str(corpus), handle.name)
+    return _score(scorer, "corpus", str(corpus), handle.name)
+
+
+def min_score_sweep(engine: Engine, corpus: Path, scorer: Path) -> list[tuple[float, SetResult]]:
+    """Precision and recall on a corpus as ``--min-score`` rises."""
+    loaded = load_corpus(engine, list_files(corpus))
+    everything = engine.check(loaded.protocols, loaded.documents, min_score=0.0).findings
+    rows = []
+    for threshold in _SWEEP:
+        kept = [f for f in everything if f.score >= threshold]
+        rows.append((threshold, _parse(corpus.name, len(kept), _score_findings(scorer, corpus, kept))))
+    return rows
+
+
+def evaluate_corpus(engine: Engine, corpus: Path, scorer: Path) -> SetResult:
+    loaded = load_corpus(engine, list_files(corpus))
+    findings = engine.check(loaded.protocols, loaded.documents).findings
+    output = _score_findings(scorer, corpus, findings)
     result = _parse(corpus.name, len(findings), output)
     result.notes = [f"{m['kind']} {m['hit']}/{m['all']}" for m in _KIND.finditer(output)]
     return result
@@ -116,7 +134,8 @@ def _commit() -> str:
     return completed.stdout.strip() or "unknown"
 
 
-def render(results: list[SetResult], rates: list[float], engine: Engine) -> str:
+def render(results: list[SetResult], rates: list[float], engine: Engine,
+           sweep: list[tuple[float, SetResult]] | None = None) -> str:
     today = _dt.date.today().isoformat()
     lines = [
         "# Evaluation",
@@ -138,7 +157,14 @@ def render(results: list[SetResult], rates: list[float], engine: Engine) -> str:
     if rates:
         lines += ["", f"Judging speed: {min(rates):,.0f} to {max(rates):,.0f} aligned pairs per second on this "
                       f"machine (facts extraction and all detectors; embedding excluded)."]
-    lines += ["", "Size: findings for the corpus rows, pairs for the others.", "",
+    lines += ["", "Size: findings for the corpus rows, pairs for the others.", ""]
+    if sweep:
+        lines += ["## Trading recall for precision", "",
+                  f"`--min-score` on {sweep[0][1].name} (findings kept, precision, recall):", "",
+                  "| min score | findings | precision | recall |", "|---|---|---|---|"]
+        lines += [f"| {t:.1f} | {r.size} | {r.precision:.3f} | {r.recall:.3f} |" for t, r in sweep]
+        lines += [""]
+    lines += [
               "## Reading the figures", "",
               "- The corpus rows and the golden pairs are what Touchpoint is built for: patient instructions "
               "and protocols that clash on a number, a permission, an escalation, a time, a contact or a drug.",
@@ -203,7 +229,8 @@ def run_evaluation(engine: Engine, corpus: Path | None, external: Path | None, o
         result.name = pairs_file.parent.name
         results.append(result)
         rates.append(rate)
-    report = render(results, rates, engine)
+    sweep = min_score_sweep(engine, examples, scorer) if examples else None
+    report = render(results, rates, engine, sweep)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report, encoding="utf-8")
     return report
