@@ -73,6 +73,8 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
         yield f"sqlite:///{folder / 'touchpoint.sqlite3'}"
         return
     reason = postgres_unreachable()
+    if reason and os.environ.get("TOUCHPOINT_REQUIRE_POSTGRES"):
+        pytest.fail(f"{reason} (TOUCHPOINT_REQUIRE_POSTGRES is set, as in CI)")
     if reason:
         pytest.skip(reason)
     schema = f"tp_test_{uuid.uuid4().hex[:12]}"
