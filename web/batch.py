@@ -752,7 +752,7 @@ class NightlyBatch:
         if len(uncovered) < k:
             return {(pool[i].path, pool[i].position): -2.0 for i in wanted}
         pool_vectors = vectors[uncovered]
-        for chunk in _chunks(wanted, 2048):
+        for chunk in _chunks(wanted, 512):  # 512 x pool floats at a time: bounded memory
             similarities = vectors[chunk] @ pool_vectors.T
             kth = np.partition(similarities, -k, axis=1)[:, -k]
             for index, value in zip(chunk, kth.tolist()):
