@@ -322,7 +322,7 @@ def render(results: list[dict[str, Any]], info: dict[str, str], total_seconds: f
         lambda r: f"{r['protocol']['seconds']:.1f} ({_pct(r, 'protocol'):.1f} %)")
     row("peak memory of the cold batch, MB (target < 3,072 at 100k)", lambda r: f"{r['cold']['peak_rss_mb']:,.0f}")
     row("  largest judging worker process, MB (mostly pages shared with the batch)",
-        lambda r: f"{r['cold'].get('children_peak_rss_mb', 0):,.0f}")
+        lambda r: f"{r['cold']['children_peak_rss_mb']:,.0f}" if r['cold'].get('children_peak_rss_mb') else "not measured")
     row("peak memory of raw encoding, MB", lambda r: f"{r['raw']['peak_rss_mb']:,.0f}")
     row("findings after cold run (open)", lambda r: f"{r['cold'].get('findings_new', '?'):,}" if isinstance(
         r['cold'].get('findings_new'), int) else "?")
