@@ -39,31 +39,62 @@ def _finding(statement: Statement, phone: Phone, source: Statement, other: Phone
                    facts=(("document", phone.text), ("source", other.text), ("service", phone.service)))
 
 
-def directory_findings(protocols: Sequence[Statement], documents: Sequence[Statement],
-                       targets: set[str] | None = None) -> list[Finding]:
-    """Contact findings for services whose number differs between statements."""
-    protocol_entries = _entries(protocols)
-    document_entries = _entries(documents)
-    by_service: dict[str, list[tuple[Statement, Phone]]] = defaultdict(list)
-    for statement, phone in document_entries:
-        by_service[phone.service].append((statement, phone))
-    findings: list[Finding] = []
-    for statement, phone in document_entries:
-        if targets is not None and statement.path not in targets:
-            continue
-        official = [(s, p) for s, p in protocol_entries if _same_service(p.service, phone.service)]
+class ServiceIndex:
+    """The phone numbers and opening hours every statement gives, indexed once per check so that
+    each document's findings can be asked for on its own (the nightly batch asks per document)."""
+
+    def __init__(self, protocols: Sequence[Statement], documents: Sequence[Statement]) -> None:
+        self._official = _entries(protocols)
+        self._by_service: dict[str, list[tuple[Statement, Phone]]] = defaultdict(list)
+        self._phones_by_path: dict[str, list[tuple[Statement, Phone]]] = defaultdict(list)
+        for statement, phone in _entries(documents):
+            self._by_service[phone.service].append((statement, phone))
+            self._phones_by_path[statement.path].append((statement, phone))
+        self._official_hours = _hours_entries(protocols)
+        self._hours = _hours_entries(documents)
+        self._hours_by_path: dict[str, list[tuple[Statement, set[str]]]] = defaultdict(list)
+        for statement, names in self._hours:
+            self._hours_by_path[statement.path].append((statement, names))
+
+    def findings(self, targets: set[str] | None = None) -> list[Finding]:
+        """Contact findings on the documents in ``targets`` (all documents when None)."""
+        paths = set(self._phones_by_path) | set(self._hours_by_path) if targets is None else targets
+        found: list[Finding] = []
+        for path in sorted(paths):
+            found += [f for s, p in self._phones_by_path.get(path, ()) if (f := self._phone_finding(s, p))]
+            found += [f for s, n in self._hours_by_path.get(path, ()) if n and (f := self._hours_finding(s, n))]
+        return found
+
+    def _phone_finding(self, statement: Statement, phone: Phone) -> Finding | None:
+        official = [(s, p) for s, p in self._official if _same_service(p.service, phone.service)]
         if official:
-            if not any(same_number(p.digits, phone.digits) for _, p in official):
-                findings.append(_finding(statement, phone, *official[0]))
-            continue
-        peers = [(s, p) for service, items in by_service.items() if _same_service(service, phone.service)
-                 for s, p in items if s.department != statement.department and s.path != statement.path]
+            if any(same_number(p.digits, phone.digits) for _, p in official):
+                return None
+            return _finding(statement, phone, *official[0])
+        peers = [(s, p) for service, items in self._by_service.items() if _same_service(service, phone.service)
+                 for s, p in items if s.path != statement.path]
         clashing = [(s, p) for s, p in peers if not same_number(p.digits, phone.digits)]
         if clashing and not any(same_number(p.digits, phone.digits) for _, p in peers):
-            findings.append(_finding(statement, phone, *clashing[0]))
-    return findings
+            return _finding(statement, phone, *clashing[0])
+        return None
+
+    def _hours_finding(self, statement: Statement, names: set[str]) -> Finding | None:
+        same = ([s for s, n in self._official_hours if names & n]
+                or [s for s, n in self._hours if names & n and s.path != statement.path])
+        for source in same:
+            verdict = contact(facts_of(statement.text), facts_of(source.text),
+                              PairContext(0.6, source.role != ROLE_PROTOCOL))
+            if verdict is not None:
+                return Finding(kind="contact", severity="medium", score=0.8, explanation=verdict.explanation,
+                               statement=statement, source=source, statement_spans=verdict.doc_spans,
+                               source_spans=verdict.source_spans, facts=verdict.facts)
+        return None
 
 
+def directory_findings(protocols: Sequence[Statement], documents: Sequence[Statement],
+                       targets: set[str] | None = None) -> list[Finding]:
+    """Contact findings (phone numbers and opening hours) for the documents in ``targets``."""
+    return ServiceIndex(protocols, documents).findings(targets)
 
 
 _NAME = re.compile(r"\b(?:[A-Z][\w'’-]*[a-zé]\s+){0,3}[A-Z][\w'’-]*[a-zé]\b")
@@ -85,24 +116,4 @@ def _hours_entries(statements: Iterable[Statement]) -> list[tuple[Statement, set
     return [(s, service_names(s.text)) for s in statements if facts_of(s.text).hours]
 
 
-def hours_findings(protocols: Sequence[Statement], documents: Sequence[Statement],
-                   targets: set[str] | None = None) -> list[Finding]:
-    """Opening hours given for the same named service that differ on some day."""
-    official = _hours_entries(protocols)
-    others = _hours_entries(documents)
-    findings: list[Finding] = []
-    for statement, names in others:
-        if not names or (targets is not None and statement.path not in targets):
-            continue
-        same = [s for s, n in official if names & n] or [s for s, n in others if names & n and s.path != statement.path]
-        for source in same:
-            verdict = contact(facts_of(statement.text), facts_of(source.text), PairContext(0.6, source.role != ROLE_PROTOCOL))
-            if verdict is not None:
-                findings.append(Finding(kind="contact", severity="medium", score=0.8, explanation=verdict.explanation,
-                                        statement=statement, source=source, statement_spans=verdict.doc_spans,
-                                        source_spans=verdict.source_spans, facts=verdict.facts))
-                break
-    return findings
-
-
-__all__ = ["directory_findings", "hours_findings", "service_names"]
+__all__ = ["ServiceIndex", "directory_findings", "service_names"]

@@ -21,7 +21,7 @@ import numpy as np
 
 from checker.align import Alignment, align
 from checker.embeddings import EmbeddingStore
-from checker.directory import directory_findings, hours_findings
+from checker.directory import ServiceIndex
 from checker.judge import Judge, merge_findings
 from checker.reader import extract
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Finding, Statement
@@ -72,6 +72,14 @@ class Engine:
         """Unit-length embeddings, one row per statement, from the cache where possible."""
         return self.store.embed([statement.text for statement in statements], progress)
 
+    @staticmethod
+    def combine(judged: list[Finding], index: ServiceIndex, targets: set[str] | None, min_score: float
+                ) -> list[Finding]:
+        """The final findings: judged alignments plus the service directory's contact findings,
+        one per document statement. Callers that align and judge in parts (the nightly batch)
+        finish with this, so they report exactly what :meth:`check` reports."""
+        return merge_findings(list(judged) + index.findings(targets), min_score)
+
     def check(self, protocols: Sequence[Statement], documents: Sequence[Statement],
               only_paths: Iterable[str] | None = None, min_score: float | None = None,
               progress: Callable[[int, int], None] | None = None) -> CheckResult:
@@ -88,9 +96,8 @@ class Engine:
         targets = None if only_paths is None else set(only_paths)
         alignments = align(protocols, protocol_vectors, documents, document_vectors, self.settings, targets)
         threshold = self.settings.min_score if min_score is None else min_score
-        findings = merge_findings(self.judge.judge_alignments(alignments, threshold)
-                                  + directory_findings(protocols, documents, targets)
-                                  + hours_findings(protocols, documents, targets), threshold)
+        findings = self.combine(self.judge.judge_alignments(alignments, threshold),
+                                ServiceIndex(protocols, documents), targets, threshold)
         return CheckResult(
             findings=findings,
             embeddings_computed=self.store.computed - computed_before,

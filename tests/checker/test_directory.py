@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.directory import directory_findings, hours_findings, service_names
+from checker.directory import directory_findings, service_names
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, Statement
 
 
@@ -62,19 +62,19 @@ def test_service_names_are_capitalised_names_not_sentence_openers():
 
 
 def test_other_opening_hours_for_a_named_service_are_a_contact_finding():
-    (finding,) = hours_findings(
+    (finding,) = directory_findings(
         [protocol("The Outpatient Pharmacy is open Monday to Friday, 9 a.m. to 5 p.m.")],
         [document("The Outpatient Pharmacy is open Monday to Friday, 8 a.m. to 8 p.m.")])
     assert finding.kind == "contact" and "8 a.m. to 8 p.m." in finding.explanation
 
 
 def test_the_same_opening_hours_are_no_finding():
-    assert hours_findings([protocol("The Outpatient Pharmacy is open Monday to Friday, 9 a.m. to 5 p.m.")],
+    assert directory_findings([protocol("The Outpatient Pharmacy is open Monday to Friday, 9 a.m. to 5 p.m.")],
                           [document("The Outpatient Pharmacy is open weekdays, 9 a.m. to 5 p.m.")]) == []
 
 
 def test_hours_of_an_unnamed_clinic_are_not_compared():
-    assert hours_findings([protocol("The clinic is open Monday to Friday, 9 a.m. to 5 p.m.")],
+    assert directory_findings([protocol("The clinic is open Monday to Friday, 9 a.m. to 5 p.m.")],
                           [document("The clinic is open Monday to Friday, 8 a.m. to 8 p.m.")]) == []
 
 
