@@ -343,7 +343,10 @@ class NightlyBatch:
         except Exception as error:
             outcome.status = "failed"
             outcome.reason = f"{type(error).__name__}: {error}"
-            log.exception("run #%s failed", self.run_id)
+            # The message may quote a document; it goes to the run record, not the log.
+            log.error("run #%s failed: %s (see the run's error; traceback at debug level)",
+                      self.run_id, type(error).__name__)
+            log.debug("run #%s traceback", self.run_id, exc_info=True)
         finally:
             if not lost:
                 try:
@@ -609,7 +612,8 @@ class NightlyBatch:
             states = {state.document_id: state for state in session.scalars(select(BatchDocumentState))}
         for doc_id, reason in plan.unreadable.items():
             outcome.errors[plan.documents[doc_id].path] = reason
-            log.warning("run #%s: %s is unreadable: %s", self.run_id, plan.documents[doc_id].path, reason)
+            log.warning("run #%s: %s is unreadable (reason in the run's errors)", self.run_id,
+                        plan.documents[doc_id].path)
         due = [d for d in plan.due if d not in plan.unreadable]
         split = self._split_engine()
         if split:
@@ -784,7 +788,8 @@ class NightlyBatch:
             if len(chunk) == 1:
                 path = plan.documents[chunk[0]].path
                 outcome.errors[path] = f"{type(error).__name__}: {error}"
-                log.warning("run #%s: %s failed: %s: %s", self.run_id, path, type(error).__name__, error)
+                log.warning("run #%s: %s failed: %s (message in the run's errors)", self.run_id, path,
+                            type(error).__name__)
                 self._save_progress(outcome, "checking")
                 return
             log.warning("run #%s: chunk of %d documents failed (%s); checking them one by one",
