@@ -42,10 +42,13 @@ def test_without_a_protocol_two_departments_giving_different_numbers_clash():
     assert all(f.kind == "contact" for f in findings)
 
 
-def test_two_numbers_within_one_department_are_not_compared_without_a_protocol():
-    assert directory_findings([], [
+def test_two_leaflets_of_one_department_giving_one_service_two_numbers_clash():
+    findings = directory_findings([], [
         document("Call the Fracture Clinic at 555-0162.", "documents/surgery/a.md"),
-        document("Call the Fracture Clinic at 555-0126.", "documents/surgery/b.md")]) == []
+        document("Call the Fracture Clinic at 555-0126.", "documents/surgery/b.md")])
+    assert {f.kind for f in findings} == {"contact"}
+    assert {(f.statement.path, f.source.path) for f in findings} <= {("documents/surgery/a.md", "documents/surgery/b.md"),
+                                                                     ("documents/surgery/b.md", "documents/surgery/a.md")}
 
 
 def test_targets_limit_the_documents_reported():
