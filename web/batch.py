@@ -132,6 +132,15 @@ class Context:
     counts: dict[str, int]
     aligned: dict[str, list[Any]] = field(default_factory=dict)
     thresholds: dict[tuple[str, int], float] = field(default_factory=dict)
+    services: Any = None  # checker.directory.ServiceIndex, built on first use
+
+    def service_index(self) -> Any:
+        """Phone numbers and opening hours of every statement, indexed once per run."""
+        if self.services is None:
+            from checker.directory import ServiceIndex
+
+            self.services = ServiceIndex(self.protocols, self.documents)
+        return self.services
 
 
 @dataclass
@@ -807,10 +816,10 @@ class NightlyBatch:
             for path in sorted(paths):
                 # Judged per document: a clash between two documents is a finding on each of them,
                 # whichever documents happen to share a chunk.
-                if judged is not None and path in judged:
-                    findings += judged[path]
-                else:
-                    findings += judge.judge_alignments(aligned[path], self.settings.min_score)
+                own = (judged[path] if judged is not None and path in judged
+                       else judge.judge_alignments(aligned[path], self.settings.min_score))
+                # Finished exactly as Engine.check finishes: plus the service directory's findings.
+                findings += self.checker.combine(own, context.service_index(), {path}, self.settings.min_score)
             pairs = sum(len(a.candidates) for alignments in aligned.values() for a in alignments)
             return findings, aligned, pairs
         result = self.checker.check(context.protocols, context.documents, only_paths=set(paths))
