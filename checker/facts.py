@@ -151,9 +151,9 @@ def content(text: str) -> frozenset[str]:
                      if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
 
 
-def _analyse_clauses(text: str) -> tuple[Clause, ...]:
+def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, ...]:
     matcher, label = _stance_matcher()
-    limits = [(q.start, q.end) for q in quantities(text) if q.bound == "max"]
+    limits = [(q.start, q.end) for q in amounts if q.bound == "max"]
     result = []
     for start, end in _clauses(text):
         piece = text[start:end]
@@ -302,10 +302,11 @@ def _condition(text: str) -> tuple[frozenset[str], bool]:
     return frozenset(), False
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=250_000)
 def facts_of(text: str) -> Facts:
     """All facts of one statement text."""
-    clauses = _analyse_clauses(text)
+    amounts = tuple(quantities(text))
+    clauses = _analyse_clauses(text, amounts)
     condition, conditional = _condition(text)
     relations = tuple(_phrase_hits(text, "before") + _phrase_hits(text, "after"))
     day_parts = tuple(_phrase_hits(text, "morning") + _phrase_hits(text, "evening"))
@@ -314,7 +315,7 @@ def facts_of(text: str) -> Facts:
         text=text,
         stems=content(text),
         clauses=clauses,
-        quantities=tuple(quantities(text)),
+        quantities=amounts,
         clocks=tuple(clock_times(text)),
         hours=tuple(opening_hours(text)),
         phones=tuple(phones(text)),

@@ -68,6 +68,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+@lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match swim/swimming, breath/breathless, pill/pills."""
     word = word.lower().replace("’", "'")

@@ -107,6 +107,7 @@ def _registry():
     return pint.UnitRegistry()
 
 
+@lru_cache(maxsize=4096)
 def _to_canonical(value: float, unit: str, dimension: str) -> tuple[float, str]:
     canonical = load("units")["canonical"].get(dimension, unit)
     if dimension == "temperature":

@@ -74,7 +74,7 @@ class Settings:
     def fingerprint(self) -> str:
         """What engine results depend on: a change here invalidates stored results."""
         parts = (self.model_name, self.model_path and Path(self.model_path).name, self.top_k,
-                 self.similarity_floor, self.lexical_floor, self.coverage_floor, self.document_similarity_floor, self.fuzzy_floor, self.affinity_margin)
+                 self.min_score, self.similarity_floor, self.lexical_floor, self.coverage_floor, self.document_similarity_floor, self.fuzzy_floor, self.affinity_margin)
         return "|".join(str(part) for part in parts)
 
 
