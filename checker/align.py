@@ -23,7 +23,7 @@ from checker.records import Statement
 from checker.scope import compatible, statement_names_scope
 from checker.settings import Settings
 
-_CHUNK = 2048
+_CHUNK = 1024
 _FUZZY_POOL = 20
 
 
@@ -52,11 +52,14 @@ def _file_vectors(statements: Sequence[Statement], vectors: np.ndarray) -> dict[
 
 
 def _top(similarities: np.ndarray, k: int) -> np.ndarray:
+    """Column indexes of the k largest values per row, best first. Equal values (the same sentence
+    in several files) are ranked by column, so results never depend on array layout."""
     k = min(k, similarities.shape[1])
     if k == 0:
         return np.zeros((similarities.shape[0], 0), dtype=int)
-    part = np.argpartition(-similarities, k - 1, axis=1)[:, :k]
-    order = np.take_along_axis(similarities, part, axis=1).argsort(axis=1)[:, ::-1]
+    keyed = similarities.astype(np.float64) - np.arange(similarities.shape[1]) * 1e-9
+    part = np.argpartition(-keyed, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(keyed, part, axis=1).argsort(axis=1, kind="stable")[:, ::-1]
     return np.take_along_axis(part, order, axis=1)
 
 
