@@ -6,10 +6,9 @@ are compatible and the protocol is about what the document is about. A document 
 no protocol covers is aligned with other departments' uncovered statements instead, so
 document-to-document findings arise only on topics no protocol covers.
 
-Cost grows with (document statements x protocol statements), done as chunked matrix products,
-plus the document-to-document step: exact (uncovered x uncovered) for up to 20,000 uncovered
-statements, partitioned search (about n x sqrt(n)) above that, so no step compares all pairs
-of a large corpus.
+Cost grows with (document statements x protocol statements) plus (uncovered x uncovered), both
+as chunked matrix products. The second term is the one that grows faster than the corpus; it is
+kept exact so that incremental re-checks give exactly the findings of a full one.
 """
 from __future__ import annotations
 
@@ -176,8 +175,8 @@ def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignm
         return
     wanted = [i for i in uncovered if targets is None or documents[i].path in targets]
     pool_vectors = vectors[uncovered]
-    search = _exact_neighbours if len(uncovered) <= _EXACT_LIMIT else _partitioned_neighbours
-    for index, (picks, similarities) in zip(wanted, search(vectors[wanted], pool_vectors, settings.top_k + 1)):
+    neighbours = _exact_neighbours(vectors[wanted], pool_vectors, settings.top_k + 1)
+    for index, (picks, similarities) in zip(wanted, neighbours):
         statement = documents[index]
         for pick, similarity in zip(picks.tolist(), similarities.tolist()):
             other = documents[uncovered[pick]]
@@ -187,64 +186,15 @@ def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignm
             alignments[index].candidates.append(Candidate(other, float(similarity)))
 
 
-_EXACT_LIMIT = 20_000
-_PROBES = 3
-_KMEANS_ROUNDS = 2
-
-
 def _exact_neighbours(queries: np.ndarray, pool: np.ndarray, k: int):
-    """Each query's k nearest pool rows, by comparing with every pool row (small pools)."""
+    """Each query's k nearest pool rows, by chunked matrix products over the whole pool.
+
+    Exact on purpose: a query's neighbours then depend only on the rows near it, which is what
+    lets the nightly batch re-check just the documents near a change and still match a full run."""
     for offset in range(0, len(queries), _CHUNK):
         similarities = queries[offset:offset + _CHUNK] @ pool.T
         picks = _top(similarities, k)
         yield from zip(picks, np.take_along_axis(similarities, picks, axis=1))
-
-
-def _partitioned_neighbours(queries: np.ndarray, pool: np.ndarray, k: int):
-    """Each query's k nearest pool rows, searched in the few partitions nearest to it.
-
-    The pool is cut into about sqrt(n) partitions by two rounds of k-means on the unit sphere;
-    every row joins its two nearest partitions. Queries are grouped by their nearest partition
-    and each group is compared, as one matrix product, with the rows of that partition and of
-    the partitions nearest to it. The work grows like n * sqrt(n) instead of n * n; near
-    neighbours sit in near partitions, so clashes (which need high similarity) are rarely missed."""
-    centroids = _centroids(pool)
-    members = _memberships(pool, centroids)
-    neighbourhood = _top(centroids @ centroids.T, _PROBES)
-    home = np.concatenate([_top(queries[o:o + _CHUNK] @ centroids.T, 1)[:, 0]
-                           for o in range(0, len(queries), _CHUNK)])
-    results: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, int), np.zeros(0, np.float32))] * len(queries)
-    for centroid in range(len(centroids)):
-        group = np.flatnonzero(home == centroid)
-        if not len(group):
-            continue
-        rows = np.unique(np.concatenate([members[c] for c in neighbourhood[centroid]]))
-        for offset in range(0, len(group), _CHUNK):
-            part = group[offset:offset + _CHUNK]
-            similarities = queries[part] @ pool[rows].T
-            picks = _top(similarities, k)
-            for position, query in enumerate(part):
-                results[query] = (rows[picks[position]], similarities[position, picks[position]])
-    yield from results
-
-
-def _centroids(pool: np.ndarray) -> np.ndarray:
-    count = max(16, int(np.sqrt(len(pool))))
-    centroids = pool[np.linspace(0, len(pool) - 1, count).astype(int)].astype(np.float32)
-    for _ in range(_KMEANS_ROUNDS):
-        assignment = np.concatenate([_top(pool[o:o + _CHUNK] @ centroids.T, 1)[:, 0]
-                                     for o in range(0, len(pool), _CHUNK)])
-        for c in range(count):
-            chosen = pool[assignment == c]
-            if len(chosen):
-                mean = chosen.mean(axis=0)
-                centroids[c] = mean / (np.linalg.norm(mean) or 1.0)
-    return centroids
-
-
-def _memberships(pool: np.ndarray, centroids: np.ndarray) -> list[np.ndarray]:
-    best = np.concatenate([_top(pool[o:o + _CHUNK] @ centroids.T, 2) for o in range(0, len(pool), _CHUNK)])
-    return [np.flatnonzero((best == c).any(axis=1)) for c in range(len(centroids))]
 
 
 def _is_covered(index: int, alignments: dict[int, Alignment]) -> bool:
