@@ -644,3 +644,9 @@ def test_logs_name_documents_and_counts_but_never_statement_text(app, caplog):
             sentence = line.strip("-# ").strip()
             if len(sentence.split()) >= 4:
                 assert sentence not in logged
+
+
+def test_the_runs_page_gives_admins_the_batch_button(app, login_as):
+    _users(app)
+    assert 'action="/runs/check-now"' in login_as("admin").get("/runs").get_data(as_text=True)
+    assert 'action="/runs/check-now"' not in login_as("officer").get("/runs").get_data(as_text=True)
