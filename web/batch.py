@@ -42,7 +42,6 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
@@ -81,25 +80,15 @@ class BatchInterrupted(RuntimeError):
     """SIGTERM/SIGINT asked the run to stop; it stopped after a whole chunk."""
 
 
-@dataclass
-class BatchOutcome:
-    """What a run did (also stored on its ``CheckRun`` row)."""
+@dataclass(kw_only=True)
+class BatchOutcome(RunCounts):
+    """What a run did (also stored on its ``CheckRun`` row): the check's counters and the batch's own."""
 
     run_id: int
     status: str
     documents_total: int = 0
-    documents_checked: int = 0
     documents_skipped: int = 0
     statements_total: int = 0
-    statements_checked: int = 0
-    embeddings_computed: int = 0
-    embeddings_reused: int = 0
-    pairs_judged: int = 0
-    findings_new: int = 0
-    findings_unchanged: int = 0
-    findings_resolved: int = 0
-    findings_reopened: int = 0
-    errors: dict[str, str] = field(default_factory=dict)
     interrupted_runs: list[int] = field(default_factory=list)
     took_over_from: Optional[int] = None
     reason: str = ""

@@ -111,14 +111,20 @@ def add_document_version(session: Session, engine: Any, department: Department, 
         session.add(document)
     elif title:
         document.title = title
-    version = DocumentVersion(number=len(document.versions) + 1, **_version_fields(name, data, user))
+    return _append_version(session, document, DocumentVersion, name, data, user, statements, "document"), True
+
+
+def _append_version(session: Session, owner: Any, version_class: type, name: str, data: bytes,
+                    user: User | None, statements: list, kind: str) -> Any:
+    """Store the next version of a document or protocol with its statements, and audit it."""
+    version = version_class(number=len(owner.versions) + 1, **_version_fields(name, data, user))
     version.statements = _stored(statements)
-    document.versions.append(version)
+    owner.versions.append(version)
     session.flush()
-    record(user, "upload_document", "document", document.id,
+    record(user, f"upload_{kind}", kind, owner.id,
            f"version {version.number} ({name}, {version.size} bytes, {len(statements)} statements)",
            session=session)
-    return version, True
+    return version
 
 
 def add_protocol_version(session: Session, engine: Any, filename: str | None, data: bytes,
@@ -137,14 +143,7 @@ def add_protocol_version(session: Session, engine: Any, filename: str | None, da
         session.add(protocol)
     elif title:
         protocol.title = title
-    version = ProtocolVersion(number=len(protocol.versions) + 1, **_version_fields(name, data, user))
-    version.statements = _stored(statements)
-    protocol.versions.append(version)
-    session.flush()
-    record(user, "upload_protocol", "protocol", protocol.id,
-           f"version {version.number} ({name}, {version.size} bytes, {len(statements)} statements)",
-           session=session)
-    return version, True
+    return _append_version(session, protocol, ProtocolVersion, name, data, user, statements, "protocol"), True
 
 
 def checked_run(session: Session, engine: Any, kind: str, user: User | None,
