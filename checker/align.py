@@ -7,14 +7,15 @@ no protocol covers is aligned with other departments' uncovered statements inste
 document-to-document findings arise only on topics no protocol covers.
 
 Cost grows with (document statements x protocol statements) plus (uncovered x uncovered), both
-as chunked matrix products. The second term is the one that grows faster than the corpus; it is
-kept exact so that incremental re-checks give exactly the findings of a full one.
+as blocked matrix products. The second term is the one that grows faster than the corpus; it is
+kept exact so that incremental re-checks give exactly the findings of a full one, and only the
+few similarities above the document floor are ever ranked.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -25,6 +26,7 @@ from checker.scope import compatible, statement_names_scope
 from checker.settings import Settings
 
 _CHUNK = 1024
+_NEIGHBOUR_BLOCK = 256
 _FUZZY_POOL = 20
 
 
@@ -175,26 +177,37 @@ def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignm
         return
     wanted = [i for i in uncovered if targets is None or documents[i].path in targets]
     pool_vectors = vectors[uncovered]
-    neighbours = _exact_neighbours(vectors[wanted], pool_vectors, settings.top_k + 1)
+    neighbours = _neighbours_above(vectors[wanted], pool_vectors, settings.top_k + 1,
+                                   settings.document_similarity_floor)
     for index, (picks, similarities) in zip(wanted, neighbours):
         statement = documents[index]
         for pick, similarity in zip(picks.tolist(), similarities.tolist()):
             other = documents[uncovered[pick]]
-            if (similarity < settings.document_similarity_floor or other.path == statement.path
+            if (other.path == statement.path
                     or _is_scope_line(other) or not compatible(statement, other)):
                 continue
             alignments[index].candidates.append(Candidate(other, float(similarity)))
 
 
-def _exact_neighbours(queries: np.ndarray, pool: np.ndarray, k: int):
-    """Each query's k nearest pool rows, by chunked matrix products over the whole pool.
+def _neighbours_above(queries: np.ndarray, pool: np.ndarray, k: int, floor: float
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Each query's k nearest pool rows among those at or above ``floor``, best first (equal
+    similarities by position), with their similarities.
 
     Exact on purpose: a query's neighbours then depend only on the rows near it, which is what
-    lets the nightly batch re-check just the documents near a change and still match a full run."""
-    for offset in range(0, len(queries), _CHUNK):
-        similarities = queries[offset:offset + _CHUNK] @ pool.T
-        picks = _top(similarities, k)
-        yield from zip(picks, np.take_along_axis(similarities, picks, axis=1))
+    lets the nightly batch re-check just the documents near a change and still match a full run.
+    Rows below the floor are never candidates, so only the few above it are ranked; memory per
+    step is one block of similarities, whatever the pool's size."""
+    for offset in range(0, len(queries), _NEIGHBOUR_BLOCK):
+        similarities = queries[offset:offset + _NEIGHBOUR_BLOCK] @ pool.T
+        rows, columns = np.nonzero(similarities >= floor)
+        values = similarities[rows, columns]
+        order = np.lexsort((columns, -values, rows))
+        rows, columns, values = rows[order], columns[order], values[order]
+        starts = np.searchsorted(rows, np.arange(len(similarities) + 1))
+        for row in range(len(similarities)):
+            picks = slice(starts[row], min(starts[row] + k, starts[row + 1]))
+            yield columns[picks], values[picks]
 
 
 def _is_covered(index: int, alignments: dict[int, Alignment]) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from checker.align import _exact_neighbours, _top
+from checker.align import _neighbours_above, _top
 
 
 def unit_vectors(count: int, seed: int = 3) -> np.ndarray:
@@ -13,10 +13,29 @@ def unit_vectors(count: int, seed: int = 3) -> np.ndarray:
 
 def test_the_neighbour_search_reports_the_true_nearest_rows_best_first():
     pool = unit_vectors(500)
-    for query, (picks, similarities) in zip(pool[:20], _exact_neighbours(pool[:20], pool, 4)):
+    for query, (picks, similarities) in zip(pool[:20], _neighbours_above(pool[:20], pool, 4, -1.0)):
         expected = np.argsort(-(pool @ query), kind="stable")[:4]
         assert picks.tolist() == expected.tolist()
         assert np.allclose(similarities, pool[picks] @ query)
+
+
+def test_the_neighbour_search_keeps_only_rows_at_or_above_the_floor():
+    pool = unit_vectors(700)
+    found = list(_neighbours_above(pool[:300], pool, 6, 0.75))
+    assert len(found) == 300
+    for query, (picks, similarities) in zip(pool[:300], found):
+        scores = pool @ query
+        expected = [i for i in np.argsort(-scores, kind="stable")[:6] if scores[i] >= 0.75]
+        assert picks.tolist() == expected
+        assert all(s >= 0.75 for s in similarities.tolist())
+    assert any(0 < len(picks) < 6 for picks, _ in found)
+
+
+def test_neighbours_with_equal_similarity_are_ranked_by_position():
+    pool = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]], dtype=np.float32)
+    picks, similarities = next(_neighbours_above(pool[:1], pool, 2, 0.5))
+    assert picks.tolist() == [0, 2]
+    assert similarities.tolist() == [1.0, 1.0]
 
 
 def test_equal_similarities_are_ranked_by_position():
