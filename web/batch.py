@@ -46,7 +46,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
-from sqlalchemy import Engine as DatabaseEngine, and_, func, select, update
+from sqlalchemy import Engine as DatabaseEngine, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Statement
@@ -870,7 +870,10 @@ class NightlyBatch:
             for chunk in _chunks(skipped, 500):
                 occurring = and_(Finding.document_id.in_(chunk), Finding.resolved_by_run_id.is_(None),
                                  Finding.resolved_by_version_id.is_(None))
-                count = session.scalar(select(func.count()).select_from(Finding).where(occurring)) or 0
+                # a clash with a re-checked document was met (and counted) by that document's check
+                not_counted = or_(Finding.last_seen_run_id.is_(None), Finding.last_seen_run_id != self.run_id)
+                count = session.scalar(select(func.count()).select_from(Finding).where(
+                    occurring, not_counted)) or 0
                 if count:
                     session.execute(update(Finding).where(occurring).values(
                         last_seen_run_id=self.run_id, updated_at=Finding.updated_at),

@@ -190,11 +190,14 @@ def _upsert_findings(session: Session, run: CheckRun, found: Sequence[EngineFind
 
 
 def _seen_again(session: Session, row: Finding, run: CheckRun, counts: RunCounts) -> None:
+    # A document-to-document clash can be met from both of its documents in one run (mirrored):
+    # it is one finding, counted the first time only.
+    counted = row.last_seen_run_id == run.id
     row.last_seen_run_id = run.id
     if row.status == "resolved" and (row.resolved_by_run_id or row.resolved_by_version_id):
         _reopen(session, row, run)
         counts.findings_reopened += 1
-    else:
+    elif not counted:
         counts.findings_unchanged += 1
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from web.accounts import create_user, get_or_create_department
 from web.batch import (EXIT_LOCKED, PAUSE_AFTER_ENV, PAUSE_SECONDS_ENV, BatchRefused, NightlyBatch,
@@ -203,6 +203,24 @@ def test_the_same_inputs_give_the_same_findings_in_a_fresh_database(app, tmp_pat
     forced = nightly(app, force=True)
     assert forced.documents_checked == 3 and forced.findings_new == 0 and forced.findings_resolved == 0
     other.extensions["touchpoint_db"].dispose()
+
+
+def test_a_run_counts_each_occurring_finding_once_even_when_met_from_both_documents(app):
+    store(app, examples_corpus() | SMALL_CORPUS)
+    first = nightly(app, chunk_documents=1)
+    assert first.findings_new == len(occurring(app))
+    with app.app_context():
+        session = session_factory(app)()
+        between_documents = session.scalar(select(func.count()).select_from(Finding).where(
+            Finding.source_document_id.is_not(None)))
+        session.close()
+    assert between_documents >= 1
+    forced = nightly(app, force=True, chunk_documents=1)
+    assert (forced.findings_new, forced.findings_unchanged) == (0, len(occurring(app)))
+    store(app, {"documents/surgery/day-surgery-leaflet.md": LEAFLET + b"\n- Bring your inhalers.\n"})
+    partial = nightly(app, chunk_documents=1)
+    assert 0 < partial.documents_checked < partial.documents_total
+    assert partial.findings_new + partial.findings_unchanged + partial.findings_reopened == len(occurring(app))
 
 
 def test_judging_in_worker_processes_gives_the_same_findings(app, tmp_path):
