@@ -115,7 +115,7 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
                         continue
                     alignment.candidates.append(Candidate(source, similarity))
                 alignment.covered = any(c.similarity >= settings.coverage_floor for c in alignment.candidates)
-    _align_uncovered(documents, document_vectors, alignments, settings, targets)
+    align_uncovered(documents, document_vectors, alignments, settings, targets)
     return [alignments[i] for i in rows if targets is None or documents[i].path in targets]
 
 
@@ -169,24 +169,32 @@ def _rescore(statement: Statement, sources: list[Statement], similarities: np.nd
     return scored
 
 
-def _align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignments: dict[int, Alignment],
-                     settings: Settings, targets: set[str] | None) -> None:
-    """Document-to-document candidates among statements no protocol covers, in other documents."""
+def align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignments: dict[int, Alignment],
+                    settings: Settings, targets: set[str] | None) -> dict[int, float]:
+    """Document-to-document candidates among statements no protocol covers, in other documents.
+
+    Returns each target uncovered statement's admission threshold: the similarity of its
+    ``top_k + 1``-th nearest uncovered statement, or the floor when fewer are above it. Another
+    statement can enter its nearest set only at or above that threshold, which is how the
+    nightly batch tells which unchanged documents a change can reach."""
     uncovered = [i for i, s in enumerate(documents) if not _is_covered(i, alignments)]
-    if len(uncovered) < 2:
-        return
     wanted = [i for i in uncovered if targets is None or documents[i].path in targets]
-    pool_vectors = vectors[uncovered]
-    neighbours = _neighbours_above(vectors[wanted], pool_vectors, settings.top_k + 1,
-                                   settings.document_similarity_floor)
+    floor = settings.document_similarity_floor
+    if len(uncovered) < 2:
+        return {index: floor for index in wanted}
+    k = settings.top_k + 1
+    thresholds: dict[int, float] = {}
+    neighbours = _neighbours_above(vectors[wanted], vectors[uncovered], k, floor)
     for index, (picks, similarities) in zip(wanted, neighbours):
         statement = documents[index]
+        thresholds[index] = float(similarities[k - 1]) if len(picks) == k else floor
         for pick, similarity in zip(picks.tolist(), similarities.tolist()):
             other = documents[uncovered[pick]]
             if (other.path == statement.path
                     or _is_scope_line(other) or not compatible(statement, other)):
                 continue
             alignments[index].candidates.append(Candidate(other, float(similarity)))
+    return thresholds
 
 
 def _neighbours_above(queries: np.ndarray, pool: np.ndarray, k: int, floor: float

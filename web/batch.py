@@ -645,7 +645,7 @@ class NightlyBatch:
         if not (hasattr(self.checker, "embed") and hasattr(self.checker, "judge")):
             return False
         try:
-            from checker.align import Alignment, _align_uncovered, align  # noqa: F401
+            from checker.align import Alignment, align, align_uncovered  # noqa: F401
         except ImportError:  # pragma: no cover - an engine without these: Engine.check per chunk
             return False
         return True
@@ -660,10 +660,11 @@ class NightlyBatch:
            then, in a helper thread while the next group is embedded, its protocol candidates
            and coverage (both depend only on a document and the protocols), dropping the
            document-to-document candidates a group finds within itself;
-        2. document-to-document candidates once, by the engine's own ``_align_uncovered``, over
+        2. document-to-document candidates once, by the engine's own ``align_uncovered``, over
            the corpus-wide pool of uncovered statements: the due documents' (from step 1) and
            the others' (stored by their last check), in corpus order;
-        3. each due uncovered statement's admission threshold, stored for later plans."""
+        3. each due uncovered statement's admission threshold (from the same search), stored for
+           later plans."""
         from concurrent.futures import ThreadPoolExecutor
 
         from checker import align as engine_align
@@ -736,30 +737,12 @@ class NightlyBatch:
             pool.append(statement)
         if pool:
             vectors = self.checker.embed(pool)
-            engine_align._align_uncovered(pool, vectors, alignments, self.settings, targets)
-            context.thresholds.update(self._thresholds(pool, vectors, alignments, targets))
+            thresholds = engine_align.align_uncovered(pool, vectors, alignments, self.settings, targets)
+            context.thresholds.update(((pool[i].path, pool[i].position), value) for i, value in thresholds.items())
         for alignment in step1.values():
             context.aligned.setdefault(alignment.statement.path, []).append(alignment)
         log.info("run #%s compared %d uncovered statements across documents in %.1f s", self.run_id,
                  sum(1 for a in alignments.values() if not a.covered), time.perf_counter() - started)
-
-    def _thresholds(self, pool: list[Statement], vectors: np.ndarray, alignments: dict[int, Any],
-                    targets: set[str]) -> dict[tuple[str, int], float]:
-        """For each uncovered due statement, the similarity of its ``top_k + 1``-th nearest
-        uncovered statement (below it, nothing new can enter its nearest set)."""
-        uncovered = [i for i in range(len(pool)) if not alignments[i].covered]
-        wanted = [i for i in uncovered if pool[i].path in targets]
-        k = self.settings.top_k + 1
-        result: dict[tuple[str, int], float] = {}
-        if len(uncovered) < k:
-            return {(pool[i].path, pool[i].position): -2.0 for i in wanted}
-        pool_vectors = vectors[uncovered]
-        for chunk in _chunks(wanted, 512):  # 512 x pool floats at a time: bounded memory
-            similarities = vectors[chunk] @ pool_vectors.T
-            kth = np.partition(similarities, -k, axis=1)[:, -k]
-            for index, value in zip(chunk, kth.tolist()):
-                result[(pool[index].path, pool[index].position)] = float(value)
-        return result
 
     def _chunk_documents(self, due: list[int], plan: Plan, counts: dict[str, int]) -> Iterator[list[int]]:
         chunk: list[int] = []

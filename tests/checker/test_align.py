@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from checker.align import _neighbours_above, _top
+from checker.align import Alignment, _neighbours_above, _top, align_uncovered
+from checker.records import ROLE_DOCUMENT, Statement
+from checker.settings import load_settings
 
 
 def unit_vectors(count: int, seed: int = 3) -> np.ndarray:
@@ -41,3 +44,22 @@ def test_neighbours_with_equal_similarity_are_ranked_by_position():
 def test_equal_similarities_are_ranked_by_position():
     row = np.array([[0.5, 0.9, 0.9, 0.1, 0.9]], dtype=np.float32)
     assert _top(row, 3)[0].tolist() == [1, 2, 4]
+
+
+def test_uncovered_statements_meet_their_nearest_peers_in_other_documents_and_learn_their_threshold():
+    settings = load_settings(environ={"TOUCHPOINT_TOP_K": "2", "TOUCHPOINT_DOCUMENT_SIMILARITY_FLOOR": "0.5"})
+    texts = ["Visiting hours are 2pm to 8pm.", "Visiting hours are 2pm to 6pm.", "Visiting is 2pm to 8pm daily.",
+             "Visitors may come from 2pm to 7pm.", "Parking costs 3 pounds an hour."]
+    paths = ["documents/a/one.md", "documents/b/two.md", "documents/a/one.md", "documents/c/three.md",
+             "documents/d/four.md"]
+    documents = [Statement(path, ROLE_DOCUMENT, text, i * 100, i * 100 + len(text), department=path.split("/")[1])
+                 for i, (path, text) in enumerate(zip(paths, texts))]
+    vectors = np.array([[1.0, 0.0, 0.0], [0.9, 0.436, 0.0], [0.95, 0.312, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]],
+                       dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    alignments = {i: Alignment(statement) for i, statement in enumerate(documents)}
+    thresholds = align_uncovered(documents, vectors, alignments, settings, None)
+    first = [c.source.text for c in alignments[0].candidates]
+    assert first == ["Visiting hours are 2pm to 6pm."]  # its three nearest: itself, the same file, two.md
+    assert thresholds[0] == pytest.approx(float(vectors[0] @ vectors[1]))
+    assert alignments[4].candidates == [] and thresholds[4] == 0.5  # nothing above the floor
