@@ -254,7 +254,9 @@ def _escalations(text: str) -> tuple[Escalation, ...]:
     return tuple(found)
 
 
-def _populations(text: str) -> frozenset[str]:
+@lru_cache(maxsize=250_000)
+def populations_of(text: str) -> frozenset[str]:
+    """The patient groups a text names (lexicon ``scope.populations``)."""
     lexicon = load("scope")["populations"]
     found = set()
     for name, phrases in lexicon.items():
@@ -269,7 +271,9 @@ def _cached_matcher(path: tuple[str, str]) -> PhraseMatcher:
     return PhraseMatcher(node)
 
 
+@lru_cache(maxsize=250_000)
 def qualifiers_of(text: str) -> dict[str, frozenset[str]]:
+    """The contrast-set words a text uses (lexicon ``scope.contrast_sets``); shared, do not modify."""
     sets = load("scope")["contrast_sets"]
     found = {}
     for name, phrases in sets.items():
@@ -321,7 +325,7 @@ def facts_of(text: str) -> Facts:
         phones=tuple(phones(text)),
         drugs=_drugs(text, clauses),
         escalations=_escalations(text),
-        populations=_populations(text),
+        populations=populations_of(text),
         qualifiers=qualifiers_of(text),
         relations=relations,
         day_parts=day_parts,

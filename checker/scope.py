@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Sequence
 
-from checker.facts import facts_of, qualifiers_of
+from checker.facts import facts_of, populations_of, qualifiers_of
 from checker.lexicon import load
 from checker.records import Piece, Statement
 
@@ -32,8 +32,9 @@ def scope_line(pieces: Sequence[Piece]) -> str:
 
 def populations(statement: Statement, use_scope: bool = True) -> frozenset[str]:
     """The populations a statement is about: its own words first, then its headings, then the file's scope."""
+    # populations_of, not facts_of: alignment asks this of many statements it never judges
     for text in (statement.text, " ".join(statement.context), statement.scope if use_scope else ""):
-        found = facts_of(text).populations if text else frozenset()
+        found = populations_of(text) if text else frozenset()
         if found:
             return _narrow(found, text)
     return frozenset()
@@ -48,7 +49,7 @@ def _narrow(found: frozenset[str], text: str) -> frozenset[str]:
 
 
 def _qualifiers(statement: Statement) -> dict[str, frozenset[str]]:
-    return facts_of(statement.text).qualifiers
+    return qualifiers_of(statement.text)
 
 
 def compatible(a: Statement, b: Statement) -> bool:
