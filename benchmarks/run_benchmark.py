@@ -288,9 +288,9 @@ def render(results: list[dict[str, Any]], info: dict[str, str], total_seconds: f
         f"- Model {settings.model_name}, encode batch size {settings.encode_batch_size}, device {settings.device}",
         f"- Date {info['date']}, git commit {info['commit']}; the whole benchmark took "
         f"{total_seconds / 60:.1f} minutes",
-        "- The machine's two cores were shared with other engineers' test runs while this ran (see the",
-        "  load row: a load above 2 means other processes competed for the cores), so absolute rates",
-        "  are pessimistic and vary between runs; raw and cold were measured back to back.",
+        "- Raw and cold were measured back to back. The load row is the machine's 1-minute load",
+        "  average: the benchmark alone keeps both cores busy (a load near 2); well above 2 means other",
+        "  processes competed for the cores and the rates of that step are pessimistic.",
         "",
         "## Results",
         "",
