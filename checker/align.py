@@ -27,7 +27,7 @@ from checker.settings import Settings
 
 _CHUNK = 1024
 _NEIGHBOUR_BLOCK = 256
-_FUZZY_POOL = 20
+FUZZY_POOL = 20
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
         for offset in range(0, len(rows), _CHUNK):
             chunk = rows[offset:offset + _CHUNK]
             similarities = document_vectors[chunk] @ protocol_vectors.T
-            pool = _top(similarities, max(settings.top_k, _FUZZY_POOL))
+            pool = _top(similarities, max(settings.top_k, FUZZY_POOL))
             for row, (index, picks) in enumerate(zip(chunk, pool)):
                 alignment = alignments[index]
                 scored = _rescore(documents[index], [protocols[p] for p in picks],

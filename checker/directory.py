@@ -30,7 +30,8 @@ def _entries(statements: Iterable[Statement]) -> list[tuple[Statement, Phone]]:
             if phone.service and len(phone.service.split()) >= _MIN_SERVICE_WORDS]
 
 
-def _same_service(a: str, b: str) -> bool:
+def same_service(a: str, b: str) -> bool:
+    """Whether two service names (as phone numbers give them) name one service."""
     return fuzz.ratio(a, b) >= _SAME_SERVICE
 
 
@@ -68,12 +69,12 @@ class ServiceIndex:
         return found
 
     def _phone_finding(self, statement: Statement, phone: Phone) -> Finding | None:
-        official = [(s, p) for s, p in self._official if _same_service(p.service, phone.service)]
+        official = [(s, p) for s, p in self._official if same_service(p.service, phone.service)]
         if official:
             if any(same_number(p.digits, phone.digits) for _, p in official):
                 return None
             return _finding(statement, phone, *official[0])
-        peers = [(s, p) for service, items in self._by_service.items() if _same_service(service, phone.service)
+        peers = [(s, p) for service, items in self._by_service.items() if same_service(service, phone.service)
                  for s, p in items if s.path != statement.path]
         clashing = [(s, p) for s, p in peers if not same_number(p.digits, phone.digits)]
         if clashing and not any(same_number(p.digits, phone.digits) for _, p in peers):
@@ -118,4 +119,14 @@ def _hours_entries(statements: Iterable[Statement]) -> list[tuple[Statement, set
     return [(s, service_names(s.text)) for s in statements if opening_hours(s.text)]
 
 
-__all__ = ["ServiceIndex", "directory_findings", "service_names"]
+def directory_keys(statements: Sequence[Statement]) -> tuple[set[str], set[str]]:
+    """The services whose phone numbers, and the places whose opening hours, these statements
+    give: what the directory matches statements by."""
+    services = {phone.service for _, phone in _entries(statements)}
+    places: set[str] = set()
+    for _, names in _hours_entries(statements):
+        places |= names
+    return services, places
+
+
+__all__ = ["ServiceIndex", "directory_findings", "directory_keys", "same_service", "service_names"]

@@ -141,6 +141,7 @@ class Plan:
     changed: set[int]              # due because their own input changed
     reasons: dict[str, int]        # why documents are due, counted
     unreadable: dict[int, str] = field(default_factory=dict)
+    protocol_versions: list[int] = field(default_factory=list)  # the current protocol set
 
 
 # --- fingerprints ---------------------------------------------------------------------------
@@ -206,6 +207,39 @@ def _current_protocol_versions(session: Session) -> list[tuple[int, str, int]]:
                            latest.c.number == ProtocolVersion.number))
         .order_by(Protocol.id))
     return [(protocol_id, f"protocols/{filename}", version_id) for protocol_id, filename, version_id in rows]
+
+
+def _protocol_versions_statements(session: Session, version_ids: Sequence[int]) -> Optional[list[Statement]]:
+    """Statements of these protocol versions, in the order of the current set (by protocol);
+    None when one of the versions no longer exists."""
+    rows = session.execute(
+        select(Protocol.id, Protocol.filename, ProtocolVersion.id)
+        .join(ProtocolVersion, ProtocolVersion.protocol_id == Protocol.id)
+        .where(ProtocolVersion.id.in_(list(version_ids))).order_by(Protocol.id)).all()
+    if len(rows) != len(set(version_ids)):
+        return None
+    by_version = _statements_by_version(session, StoredStatement.protocol_version_id,
+                                        {version_id: (f"protocols/{filename}", ROLE_PROTOCOL, "")
+                                         for _, filename, version_id in rows})
+    return [s for *_, version_id in rows for s in by_version[version_id]]
+
+
+def _edited_protocols(session: Session, version_ids: set[int]) -> set[int]:
+    if not version_ids:
+        return set()
+    return set(session.scalars(select(ProtocolVersion.protocol_id).where(ProtocolVersion.id.in_(list(version_ids)))))
+
+
+def _documents_citing(session: Session, doc_ids: Sequence[int], protocol_ids: set[int]) -> set[int]:
+    """Documents among ``doc_ids`` with a finding still occurring against one of ``protocol_ids``."""
+    if not protocol_ids:
+        return set()
+    cited: set[int] = set()
+    for chunk in _chunks(list(doc_ids), 500):
+        cited.update(session.scalars(select(Finding.document_id).distinct().where(
+            Finding.document_id.in_(chunk), Finding.source_protocol_id.in_(list(protocol_ids)),
+            Finding.resolved_by_run_id.is_(None), Finding.resolved_by_version_id.is_(None))))
+    return cited
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -417,9 +451,11 @@ class NightlyBatch:
             item.input_fingerprint = input_fingerprint(item.content_fingerprint, protocol_fp, settings_fp)
             documents[doc_id] = item
         states = {state.document_id: state for state in session.scalars(select(BatchDocumentState))}
+        protocol_versions = sorted(version_id for *_, version_id in protocol_rows)
         reasons: dict[str, int] = {}
         due: dict[int, str] = {}
         changed: set[int] = set()
+        waiting: dict[tuple[int, ...], list[int]] = {}  # only the protocols changed, by old protocol set
         for doc_id, item in documents.items():
             state = states.get(doc_id)
             if self.force:
@@ -429,6 +465,10 @@ class NightlyBatch:
             elif state.content_fingerprint != item.content_fingerprint:
                 why = "changed"
             elif state.input_fingerprint != item.input_fingerprint:
+                if (state.settings_fingerprint == settings_fp and state.protocol_versions is not None
+                        and not state.dirty):
+                    waiting.setdefault(tuple(state.protocol_versions), []).append(doc_id)
+                    continue
                 why = "protocols or settings changed"
             elif state.dirty:
                 why = "a compared document changed"
@@ -437,10 +477,17 @@ class NightlyBatch:
             due[doc_id] = why
             if why in ("new", "changed"):
                 changed.add(doc_id)
-        # Documents whose document-to-document candidates a changed one may alter are due too.
-        if changed and len(due) < len(documents):
-            for partner in self._close_to_changed(session, documents, changed, set(due), states):
+        reached = self._protocol_reach(session, documents, waiting, protocol_versions) if waiting else set()
+        for doc_id in reached:
+            due[doc_id] = "a protocol it is compared with changed"
+        settled = [doc_id for ids in waiting.values() for doc_id in ids if doc_id not in reached]
+        # Documents whose document-to-document candidates a changed one may alter are due too
+        # (a document a protocol change reaches may have gained or lost coverage).
+        moved = changed | reached
+        if moved and len(due) < len(documents):
+            for partner in self._close_to_changed(session, documents, moved, set(due), states):
                 due[partner] = "a compared document changed"
+            settled = [doc_id for doc_id in settled if doc_id not in due]
         for why in due.values():
             reasons[why] = reasons.get(why, 0) + 1
         # Persist "dirty" before checking anything: a run killed after re-checking a changed
@@ -450,10 +497,45 @@ class NightlyBatch:
             for chunk in _chunks(partner_ids, 500):
                 session.execute(update(BatchDocumentState).where(
                     BatchDocumentState.document_id.in_(chunk)).values(dirty=True))
-            session.commit()
+        # A protocol change does not reach these: their stored results stand for the new set.
+        for doc_id in settled:
+            states[doc_id].input_fingerprint = documents[doc_id].input_fingerprint
+            states[doc_id].protocol_versions = protocol_versions
+        session.commit()
         # Changed documents first (what the user changed shows up first), then the rest, by id.
         order = sorted(due, key=lambda doc_id: (doc_id not in changed, doc_id))
-        return Plan(documents, protocol_fp, settings_fp, order, changed, reasons)
+        return Plan(documents, protocol_fp, settings_fp, order, changed, reasons,
+                    protocol_versions=protocol_versions)
+
+    def _protocol_reach(self, session: Session, documents: dict[int, DocumentInput],
+                        waiting: dict[tuple[int, ...], list[int]], current: list[int]) -> set[int]:
+        """Of the documents ``waiting`` (by the protocol versions they were last checked against),
+        those a change to the current protocol versions can reach (``checker.reach``), and those
+        with findings against an edited protocol (their spans name its old offsets)."""
+        everyone = {doc_id for ids in waiting.values() for doc_id in ids}
+        if not self._split_engine():
+            return everyone
+        from checker.reach import reached_by_protocol_change
+
+        new = self._protocol_statements(session)
+        new_vectors = self.checker.embed(new)
+        reached: set[int] = set()
+        for old_ids, doc_ids in waiting.items():
+            old = _protocol_versions_statements(session, old_ids)
+            if old is None:  # a version it was checked against is gone: check it in full
+                reached.update(doc_ids)
+                continue
+            items = [documents[doc_id] for doc_id in doc_ids]
+            by_version = _statements_by_version(session, StoredStatement.document_version_id,
+                                                {i.version_id: (i.path, ROLE_DOCUMENT, i.department) for i in items})
+            statements = [s for i in items for s in by_version[i.version_id]]
+            paths = reached_by_protocol_change(old, self.checker.embed(old), new, new_vectors, statements,
+                                               self.checker.embed(statements), self.settings)
+            edited = _edited_protocols(session, set(old_ids) ^ set(current))
+            cited = _documents_citing(session, doc_ids, edited)
+            reached.update(d for d in doc_ids if documents[d].path in paths or d in cited)
+        log.info("run #%s: a protocol change reaches %d of %d documents", self.run_id, len(reached), len(everyone))
+        return reached
 
     def _close_to_changed(self, session: Session, documents: dict[int, DocumentInput], changed: set[int],
                           already: set[int], states: dict[int, BatchDocumentState]) -> set[int]:
@@ -825,6 +907,8 @@ class NightlyBatch:
                     [a.statement.position, round(context.thresholds.get((path, a.statement.position), -2.0), 6)]
                     for a in alignments if not getattr(a, "covered", True))
                 state.dirty = False
+                state.settings_fingerprint = plan.settings_fingerprint
+                state.protocol_versions = plan.protocol_versions
                 state.checked_run_id = self.run_id
                 state.checked_at = utcnow()
                 session.add(state)

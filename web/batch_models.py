@@ -38,8 +38,9 @@ class BatchDocumentState(Base):
     document's findings: the input fingerprint (its statements and path, the protocol set, the
     settings and model), the content fingerprint (statements and path only: tells a changed
     document from changed protocols), the documents it was compared with, the keys of its
-    statements no protocol covers (the only ones other documents can be compared with), and whether a
-    partner's change has made its stored results stale (``dirty``)."""
+    statements no protocol covers (the only ones other documents can be compared with), whether a
+    partner's change has made its stored results stale (``dirty``), and the settings fingerprint and
+    protocol versions it was checked against (to tell which documents a protocol change reaches)."""
 
     __tablename__ = "batch_document_states"
 
@@ -52,6 +53,8 @@ class BatchDocumentState(Base):
     partners: Mapped[list[Any]] = mapped_column(default=list)
     uncovered: Mapped[Optional[list[Any]]] = mapped_column(JSON, default=list)
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings_fingerprint: Mapped[Optional[str]] = mapped_column(String(64))
+    protocol_versions: Mapped[Optional[list[Any]]] = mapped_column(JSON)
     checked_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
     checked_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
 
