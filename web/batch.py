@@ -306,6 +306,8 @@ class NightlyBatch:
         self.lock = DatabaseLock(database, LOCK_NAME, settings.lock_stale_seconds)
         self.run_id: Optional[int] = None
         self.outcome: Optional[BatchOutcome] = None
+        # protocol alignments the plan already made, by (path, position): the check reuses them
+        self._aligned_by_plan: dict[tuple[str, int], Any] = {}
 
     @property
     def checker(self) -> Any:
@@ -618,6 +620,9 @@ class NightlyBatch:
             alignments = align(protocols, self.checker.embed(protocols), group, self.checker.embed(group),
                                self.settings, None)
             uncovered += [a.statement for a in alignments if not a.covered]
+            for alignment in alignments:
+                alignment.candidates = [c for c in alignment.candidates if c.source.role == ROLE_PROTOCOL]
+                self._aligned_by_plan[(alignment.statement.path, alignment.statement.position)] = alignment
         return uncovered
 
     @staticmethod
@@ -769,6 +774,9 @@ class NightlyBatch:
         step1: dict[tuple[str, int], Any] = {}
 
         def protocol_step(group: list[Statement], vectors: np.ndarray) -> list[Any]:
+            planned = [self._aligned_by_plan.get((s.path, s.position)) for s in group]
+            if all(a is not None and a.statement == s for a, s in zip(planned, group)):
+                return planned  # aligned against the same protocols while planning
             alignments = engine_align.align(context.protocols, protocol_vectors, group, vectors, self.settings, None)
             for alignment in alignments:
                 alignment.candidates = [c for c in alignment.candidates if c.source.role == ROLE_PROTOCOL]
