@@ -98,3 +98,15 @@ def test_a_removed_protocol_that_was_a_documents_best_match_reaches_it():
     keep = [i for i, s in enumerate(protocols) if s.path != "protocols/wounds.md"]
     reached = reach(protocols, vectors, [protocols[i] for i in keep], [vectors[i] for i in keep], docs, doc_vectors)
     assert "documents/wounds/leaflet.md" in reached
+
+
+def test_a_change_in_every_pool_reaches_only_the_statements_it_could_become_a_candidate_of():
+    rng = np.random.default_rng(6)
+    protocols, vectors = protocol_set(rng)
+    keep = [i for i, s in enumerate(protocols) if s.position < 5]  # 15 statements: all in every pool
+    protocols, vectors = [protocols[i] for i in keep], [vectors[i] for i in keep]
+    docs, doc_vectors = documents(rng)
+    new, new_vectors = list(protocols), list(vectors)
+    new[12] = Statement(new[12].path, ROLE_PROTOCOL, "Wounds rule number 2 is stricter now.", 80, 117, position=2)
+    new_vectors[12] = unit(vectors[12] + 0.1)
+    assert reach(protocols, vectors, new, new_vectors, docs, doc_vectors) == {"documents/wounds/leaflet.md"}
