@@ -14,8 +14,10 @@ How a run goes:
    current version's statement keys and path, the protocol set's fingerprint,
    ``settings.fingerprint()``, ``min_score`` and the model name. A document is re-checked when
    its fingerprint differs from the one stored in ``batch_document_states`` (new or changed
-   document, changed protocols, settings or model: all re-checked then, embeddings come from
-   the cache) or when it is marked ``dirty`` because a document it is compared with changed.
+   document; changed settings or model: all re-checked then, embeddings come from the cache;
+   changed protocols: the documents the change can reach, ``checker.reach``, against the
+   protocol versions each was last checked with, while the others take the new fingerprint
+   unchecked) or when it is marked ``dirty`` because a document it is compared with changed.
    For a changed document the plan adds (and marks dirty, committed before any checking, so
    an interrupted run's successor still knows): the documents that were compared with it,
    the ones it was compared with, and those with a statement close enough to one of its new
