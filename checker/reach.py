@@ -39,26 +39,22 @@ def _identity(statement: Statement) -> tuple[str, str, tuple[str, ...], str]:
     return statement.path, statement.text, tuple(statement.context), statement.scope
 
 
+def _unmatched(items: Sequence[Statement], against: Sequence[Statement]) -> list[int]:
+    """Indexes of ``items`` that ``against`` lacks, as multisets of identities."""
+    remaining = Counter(_identity(s) for s in against)
+    unmatched = []
+    for index, statement in enumerate(items):
+        key = _identity(statement)
+        if remaining[key]:
+            remaining[key] -= 1
+        else:
+            unmatched.append(index)
+    return unmatched
+
+
 def _changed(old: Sequence[Statement], new: Sequence[Statement]) -> tuple[list[int], list[int]]:
-    """Indexes of the statements of ``old`` that ``new`` lacks, and of ``new`` that ``old`` lacks
-    (as multisets of identities)."""
-    remaining = Counter(_identity(s) for s in new)
-    gone = []
-    for index, statement in enumerate(old):
-        key = _identity(statement)
-        if remaining[key]:
-            remaining[key] -= 1
-        else:
-            gone.append(index)
-    remaining = Counter(_identity(s) for s in old)
-    added = []
-    for index, statement in enumerate(new):
-        key = _identity(statement)
-        if remaining[key]:
-            remaining[key] -= 1
-        else:
-            added.append(index)
-    return gone, added
+    """Indexes of the statements of ``old`` that ``new`` lacks, and of ``new`` that ``old`` lacks."""
+    return _unmatched(old, new), _unmatched(new, old)
 
 
 def _kept_order(statements: Sequence[Statement], changed: list[int]) -> list[tuple]:

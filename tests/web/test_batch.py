@@ -171,6 +171,24 @@ def second_app(app: Flask, tmp_path: Path) -> Flask:
     return build_app(url, app.extensions["touchpoint_engine"], app.extensions["touchpoint_settings"])
 
 
+def synthetic_corpus(tmp_path: Path, seed: int) -> tuple[Path, dict[str, bytes]]:
+    """A small benchmark corpus (700 document statements, 150 protocol statements) on disk, and its files."""
+    from benchmarks import synth
+
+    corpus_dir = tmp_path / "corpus"
+    synth.write(synth.generate(700, protocol_statements=150, seed=seed), corpus_dir, seed=seed)
+    return corpus_dir, {str(p.relative_to(corpus_dir)): p.read_bytes() for p in sorted(corpus_dir.rglob("*.md"))}
+
+
+def assert_same_as_a_full_check(app: Flask, tmp_path: Path, files: dict[str, bytes]) -> None:
+    """The findings occurring in ``app`` are those of one full run over ``files`` in a fresh database."""
+    reference = second_app(app, tmp_path)
+    store(reference, files)
+    nightly(reference)
+    assert occurring(app) == occurring(reference)
+    reference.extensions["touchpoint_db"].dispose()
+
+
 # --- incremental and idempotent ---------------------------------------------------------------
 
 def test_the_first_run_checks_everything_and_a_second_run_right_after_changes_nothing(app):
@@ -293,19 +311,11 @@ def test_a_protocol_edit_rechecks_only_the_documents_it_reaches_and_ends_as_a_fu
     assert 1 <= run.documents_checked < run.documents_total
     assert finding_on(app, "documents/ophthalmology/cataract-aftercare-sheet.md", "swim") is not None
     assert nightly(app).documents_checked == 0
-    reference = second_app(app, tmp_path)
-    store(reference, corpus | {name: edited})
-    nightly(reference)
-    assert occurring(app) == occurring(reference)
-    reference.extensions["touchpoint_db"].dispose()
+    assert_same_as_a_full_check(app, tmp_path, corpus | {name: edited})
 
 
 def test_protocol_edits_on_a_synthetic_corpus_end_as_a_full_check_from_scratch(app, tmp_path):
-    from benchmarks import synth
-
-    corpus_dir = tmp_path / "corpus"
-    synth.write(synth.generate(700, protocol_statements=150, seed=4), corpus_dir, seed=4)
-    files = {str(p.relative_to(corpus_dir)): p.read_bytes() for p in sorted(corpus_dir.rglob("*.md"))}
+    _, files = synthetic_corpus(tmp_path, seed=4)
     store(app, files)
     nightly(app)
     protocols = sorted(path for path in files if path.startswith("protocols/") and b" hours" in files[path])
@@ -314,11 +324,7 @@ def test_protocol_edits_on_a_synthetic_corpus_end_as_a_full_check_from_scratch(a
         store(app, {path: files[path]})
         run = nightly(app)
         assert run.status == "succeeded" and run.documents_checked < run.documents_total
-    reference = second_app(app, tmp_path)
-    store(reference, files)
-    nightly(reference)
-    assert occurring(app) == occurring(reference)
-    reference.extensions["touchpoint_db"].dispose()
+    assert_same_as_a_full_check(app, tmp_path, files)
 
 
 def test_a_settings_change_rechecks_everything_and_no_change_rechecks_nothing(app):
@@ -352,31 +358,21 @@ def test_incremental_runs_end_with_the_findings_of_a_full_check_from_scratch(app
         store(app, {path: data})
         nightly(app)
         corpus[path] = data
-    reference = second_app(app, tmp_path)
-    store(reference, corpus)
-    nightly(reference)
-    assert occurring(app) == occurring(reference)
-    reference.extensions["touchpoint_db"].dispose()
+    assert_same_as_a_full_check(app, tmp_path, corpus)
 
 
 def test_incremental_runs_on_a_synthetic_corpus_match_a_full_check_from_scratch(app, tmp_path):
-    from benchmarks import synth
-
-    corpus_dir = tmp_path / "corpus"
-    synth.write(synth.generate(700, protocol_statements=150, seed=3), corpus_dir, seed=3)
-    files = {str(p.relative_to(corpus_dir)): p.read_bytes() for p in sorted(corpus_dir.rglob("*.md"))}
+    corpus_dir, files = synthetic_corpus(tmp_path, seed=3)
     store(app, files)
     assert nightly(app).status == "succeeded"
+    from benchmarks import synth
+
     changed = synth.mutate(corpus_dir, 0.25, seed=5)
     files.update({path: (corpus_dir / path).read_bytes() for path in changed})
     store(app, {path: files[path] for path in changed})
     incremental = nightly(app)
     assert 0 < incremental.documents_checked <= incremental.documents_total
-    reference = second_app(app, tmp_path)
-    store(reference, files)
-    nightly(reference)
-    assert occurring(app) == occurring(reference)
-    reference.extensions["touchpoint_db"].dispose()
+    assert_same_as_a_full_check(app, tmp_path, files)
 
 
 def test_a_changed_document_rechecks_the_documents_it_was_compared_with(app):
