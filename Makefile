@@ -12,16 +12,36 @@ PORT ?= 5000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run demo test test-fast browser eval benchmark clean
+.PHONY: install lock run demo test test-fast browser eval benchmark clean
 
-$(STAMP): setup.cfg pyproject.toml
+LOCK := requirements.lock
+
+# Every install goes through the lock (pip constraints with exact versions), so a fresh machine gets
+# what CI tested. torch comes first: 2.13.0 is the CPU build on disk.
+$(STAMP): setup.cfg pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip wheel setuptools
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip wheel setuptools
+	$(BIN)/python -m pip install --quiet -c $(LOCK) torch==2.13.0
+	$(BIN)/python -m pip install --quiet --no-build-isolation -c $(LOCK) -e ".[test]"
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve every dependency in a scratch venv from setup.cfg's ranges and write the lock anew.
+# Run it on purpose (then run `make test` and commit the lock with the reason), never as part of a build.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip wheel setuptools
+	.lock-venv/bin/python -m pip install --quiet torch==2.13.0
+	.lock-venv/bin/python -m pip install --quiet -e ".[test]"
+	{ sed -n '1,2p' $(LOCK); \
+	  .lock-venv/bin/python -m pip --version | awk '{print "pip==" $$2}'; \
+	  .lock-venv/bin/python -c 'import setuptools, wheel; print(f"setuptools=={setuptools.__version__}\nwheel=={wheel.__version__}")'; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | sed 's/+cpu$$//'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .lock-venv
 
 demo: install
 	$(BIN)/flask --app web demo
