@@ -10,13 +10,13 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Sequence
 
 from rapidfuzz import fuzz
 
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, matcher_for_escalation, polarity
 from checker.lexicon import content_stems, load, stem, words
-from checker.quantities import Quantity, same_number
+from checker.quantities import Hours, Quantity, same_number
 
 _TOLERANCE = 0.006
 _ANCHORS = frozenset("surgery procedure operation appointment arrival arriv visit discharge colonoscopy admission "
@@ -595,8 +595,13 @@ _DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 def _hours(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if not doc.hours or not src.hours or not _shares_subject(doc, src) or ctx.similarity < 0.55:
         return None
-    for dh in doc.hours:
-        for sh in src.hours:
+    return hours_clash(doc.hours, src.hours)
+
+
+def hours_clash(doc_hours: Sequence[Hours], src_hours: Sequence[Hours]) -> Verdict | None:
+    """Opening hours of one place that differ on a day both give."""
+    for dh in doc_hours:
+        for sh in src_hours:
             days = dh.days & sh.days
             if days and (dh.opens, dh.closes) != (sh.opens, sh.closes):
                 names = _DAY_NAMES[min(days)] if len(days) == 1 else f"{_DAY_NAMES[min(days)]}-{_DAY_NAMES[max(days)]}"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz
 
-from checker.detectors import PairContext, contact
-from checker.facts import facts_of
+from checker.detectors import hours_clash
 from checker.quantities import Phone, opening_hours, phones, same_number
-from checker.records import ROLE_PROTOCOL, Finding, Statement
+from checker.records import Finding, Statement
 
 _SAME_SERVICE = 90.0
 _CONFIDENCE = 0.88
@@ -30,9 +30,23 @@ def _entries(statements: Iterable[Statement]) -> list[tuple[Statement, Phone]]:
             if phone.service and len(phone.service.split()) >= _MIN_SERVICE_WORDS]
 
 
+_SPELLINGS = ((re.compile(r"centre\b"), "center"), (re.compile(r"\btheatre\b"), "theater"),
+              (re.compile(r"\bpaediatric"), "pediatric"), (re.compile(r"\bgynaecolog"), "gynecolog"),
+              (re.compile(r"\borthopaedic"), "orthopedic"), (re.compile(r"\bhaematolog"), "hematolog"),
+              (re.compile(r"\boesophag"), "esophag"), (re.compile(r"\banaesthe"), "anesthe"))
+
+
+def canonical_name(name: str) -> str:
+    """A service or place name with British and US spellings made one ("Centre" = "Center")."""
+    name = name.lower()
+    for pattern, replacement in _SPELLINGS:
+        name = pattern.sub(replacement, name)
+    return name
+
+
 def same_service(a: str, b: str) -> bool:
     """Whether two service names (as phone numbers give them) name one service."""
-    return fuzz.ratio(a, b) >= _SAME_SERVICE
+    return fuzz.ratio(canonical_name(a), canonical_name(b)) >= _SAME_SERVICE
 
 
 def _finding(statement: Statement, phone: Phone, source: Statement, other: Phone) -> Finding:
@@ -58,14 +72,21 @@ class ServiceIndex:
         self._hours_by_path: dict[str, list[tuple[Statement, set[str]]]] = defaultdict(list)
         for statement, names in self._hours:
             self._hours_by_path[statement.path].append((statement, names))
+        self._official_places = _places(protocols)
+        self._places = _places(documents)
+        self._places_by_path: dict[str, list[Place]] = defaultdict(list)
+        for place in self._places:
+            self._places_by_path[place.statement.path].append(place)
 
     def findings(self, targets: set[str] | None = None) -> list[Finding]:
         """Contact findings on the documents in ``targets`` (all documents when None)."""
-        paths = set(self._phones_by_path) | set(self._hours_by_path) if targets is None else targets
+        paths = (set(self._phones_by_path) | set(self._hours_by_path) | set(self._places_by_path)
+                 if targets is None else targets)
         found: list[Finding] = []
         for path in sorted(paths):
             found += [f for s, p in self._phones_by_path.get(path, ()) if (f := self._phone_finding(s, p))]
             found += [f for s, n in self._hours_by_path.get(path, ()) if n and (f := self._hours_finding(s, n))]
+            found += [f for p in self._places_by_path.get(path, ()) if (f := self._location_finding(p.statement, p))]
         return found
 
     def _phone_finding(self, statement: Statement, phone: Phone) -> Finding | None:
@@ -85,13 +106,26 @@ class ServiceIndex:
         same = ([s for s, n in self._official_hours if names & n]
                 or [s for s, n in self._hours if names & n and s.path != statement.path])
         for source in same:
-            verdict = contact(facts_of(statement.text), facts_of(source.text),
-                              PairContext(0.6, source.role != ROLE_PROTOCOL))
+            verdict = hours_clash(opening_hours(statement.text), opening_hours(source.text))
             if verdict is not None:
                 return Finding(kind="contact", severity="medium", score=0.8, explanation=verdict.explanation,
                                statement=statement, source=source, statement_spans=verdict.doc_spans,
                                source_spans=verdict.source_spans, facts=verdict.facts)
         return None
+
+    def _location_finding(self, statement: Statement, place: Place) -> Finding | None:
+        """A service said to be on another level or floor than the protocols (or, where no protocol
+        places it, another document) put it."""
+        same = ([p for p in self._official_places if p.names & place.names]
+                or [p for p in self._places if p.names & place.names and p.statement.path != statement.path])
+        if not same or any(p.level == place.level for p in same):
+            return None
+        other = same[0]
+        return Finding(kind="contact", severity="medium", score=0.8,
+                       explanation=f"{sorted(place.names & other.names)[0]}: {place.text} vs {other.text}",
+                       statement=statement, source=other.statement, statement_spans=((place.start, place.end),),
+                       source_spans=((other.start, other.end),),
+                       facts=(("document", place.text), ("source", other.text)))
 
 
 def directory_findings(protocols: Sequence[Statement], documents: Sequence[Statement],
@@ -105,18 +139,94 @@ _NOT_NAMES = re.compile(r"^(?:the|a|an|our|your|we|we're|it|this|that|if|when|pl
                         r"wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?)$", re.IGNORECASE)
 
 
-def service_names(text: str) -> set[str]:
-    """Named places and services in a statement ("Riverside Café", "Outpatient Pharmacy")."""
-    names = set()
+def _named(text: str) -> list[tuple[int, str]]:
+    """Named places and services with where they start, in order."""
+    names = []
     for match in _NAME.finditer(text):
         words = [w for w in match.group(0).split() if not _NOT_NAMES.match(w)]
         if len(words) >= 2 or (words and match.start() > 0 and len(words[0]) > 3):
-            names.add(" ".join(words).lower())
+            names.append((match.start(), " ".join(words).lower()))
+    return names
+
+
+def service_names(text: str) -> set[str]:
+    """Named places and services in a statement ("Riverside Café", "Outpatient Pharmacy")."""
+    return {name for _, name in _named(text)}
+
+
+def _service_at(text: str, position: int) -> set[str]:
+    """The one service a fact at ``position`` belongs to: the nearest name before it (else the
+    first after it), leaving out building, street and floor names."""
+    named = [(start, canonical_name(name)) for start, name in _named(text) if not _PLACE_WORDS.search(name)]
+    before = [name for start, name in named if start < position]
+    if before:
+        return {before[-1]}
+    return {named[0][1]} if named else set()
+
+
+def _subject_names(statement: Statement, position: int) -> set[str]:
+    """The service a fact at ``position`` is about: named in the statement (the nearest name, as
+    in "Pharmacy 555-0320 | Nurses 555-0312 (weekdays 8.30 am to 5 pm)"), else by its nearest
+    heading or table-row label ("8 am to 8 pm" in the row of "Eye Casualty")."""
+    names = _service_at(statement.text, position)
+    if not names and statement.context:
+        names = _service_at(" " + statement.context[-1], 10 ** 6)
     return names
 
 
 def _hours_entries(statements: Iterable[Statement]) -> list[tuple[Statement, set[str]]]:
-    return [(s, service_names(s.text)) for s in statements if opening_hours(s.text)]
+    """Statements giving opening hours, with the service they are about."""
+    entries = []
+    for statement in statements:
+        hours = opening_hours(statement.text)
+        if hours:
+            entries.append((statement, _subject_names(statement, hours[0].start)))
+    return entries
+
+
+_LEVEL = re.compile(r"\b(?:on\s+)?(?:the\s+)?(?:(?P<word>level|floor)\s+(?P<n>\d{1,2}|ground)"
+                    r"|(?P<ord>ground|first|second|third|fourth|fifth|sixth|1st|2nd|3rd|[4-9]th)\s+floor)\b",
+                    re.IGNORECASE)
+_ORDINALS = {"ground": "0", "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
+             "1st": "1", "2nd": "2", "3rd": "3"}
+_PLACE_WORDS = re.compile(r"\b(?:wing|building|block|floor|level|entrance|tower|site|campus|street|road|avenue|"
+                          r"lane|square|quay|drive|way|place|park)\b")
+
+
+@dataclass(frozen=True)
+class Place:
+    """One statement's "<service> is on level N": the service names, the level, the span."""
+
+    statement: Statement
+    names: frozenset[str]
+    level: str
+    start: int
+    end: int
+    text: str
+
+
+def _level_of(match: re.Match[str]) -> str:
+    if match.group("n"):
+        value = match.group("n").lower()
+        return "0" if value == "ground" else str(int(value))
+    token = match.group("ord").lower()
+    return _ORDINALS.get(token, token.rstrip("th"))
+
+
+def _places(statements: Iterable[Statement]) -> list[Place]:
+    """Services placed on one level or floor. Names of buildings and wings ("Maternity Wing")
+    are where a service is, not the service, so they do not key the comparison."""
+    found = []
+    for statement in statements:
+        levels = list(_LEVEL.finditer(statement.text))
+        if len(levels) != 1:
+            continue
+        match = levels[0]
+        names = _subject_names(statement, match.start())
+        if names:
+            found.append(Place(statement, frozenset(names), _level_of(match), match.start(), match.end(),
+                               match.group(0).strip()))
+    return found
 
 
 def directory_keys(statements: Sequence[Statement]) -> tuple[set[str], set[str]]:
@@ -126,6 +236,8 @@ def directory_keys(statements: Sequence[Statement]) -> tuple[set[str], set[str]]
     places: set[str] = set()
     for _, names in _hours_entries(statements):
         places |= names
+    for place in _places(statements):
+        places |= place.names
     return services, places
 
 

@@ -119,7 +119,7 @@ def _to_canonical(value: float, unit: str, dimension: str) -> tuple[float, str]:
 _PHONE = re.compile(r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])?\d{3}[\s.-]\d{4}(?![\w-])")
 _EMERGENCY_NUMBER = re.compile(r"(?<![\w-])(?:911|999|112)(?![\w-])")
 _CLOCK = re.compile(
-    r"(?<![\w:])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>a\.\s?m\.?|p\.\s?m\.?|am\b|pm\b|noon\b|midnight\b)"
+    r"(?<![\w:.])(?P<h>\d{1,2})(?:[:.](?P<m>[0-5]\d))?\s*(?P<ap>a\.\s?m\.?|p\.\s?m\.?|am\b|pm\b|noon\b|midnight\b)"
     r"|(?<![\w:])(?P<h24>[01]?\d|2[0-3])[:h](?P<m24>[0-5]\d)(?![\w:])"
     r"|(?<![\w-])(?P<word>noon|midday|midnight)(?![\w-])", re.IGNORECASE)
 _DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -199,14 +199,23 @@ _SERVICE_LABEL = re.compile(r"(?P<svc>[A-Za-z][\w'’&/ -]{1,50}?)\s*(?::|-|–|
 _SERVICE_TRIM = re.compile(r"^(?:the|our|your|a|an|us)\s+|\s+(?:at|on|line number|number|phone)$", re.IGNORECASE)
 
 
+# A proper name just before the number ("... go to the Patient Billing Office on 555-0710"): the
+# capitalised words are the service, whatever sentence leads up to them.
+_CAPITALISED_NAME = re.compile(r"(?<![\w'’&-])(?P<svc>(?:[A-Z][\w'’&-]*\s+(?:(?:and|of|for|&)\s+)?){1,5}[A-Z][\w'’&-]*)"
+                               r"\s*(?::|-|–|at|on|is|via|,)?\s*$")
 _BARE_VERB = re.compile(r"(?:,\s*)?(?:please\s+)?(?:call|phone|ring|dial|text)(?:\s+us)?(?:\s+(?:at|on))?\s*$",
                         re.IGNORECASE)
 
 
 def _service_before(text: str, position: int) -> str:
     window = text[max(0, position - 80):position].rstrip(" (")
+    # a parenthesis inside a name qualifies it ("Renal Unit (dialysis): ...", "... Service (PALS) on")
+    window = re.sub(r"\s*\([^()]{0,40}\)", "", window)
     window = re.split(r"[.;?!()\[\]]", window)[-1]
     window = _BARE_VERB.sub("", window) if _BARE_VERB.search(window) else window
+    named = _CAPITALISED_NAME.search(window)
+    if named and len(named.group("svc").split()) >= 2:
+        return _SERVICE_TRIM.sub("", named.group("svc")).strip().lower()
     for pattern in (_SERVICE_VERB, _SERVICE_LABEL):
         match = pattern.search(window)
         if match:
@@ -255,6 +264,24 @@ def _day_index(token: str) -> list[int]:
     return []
 
 
+def _days_after(text: str, events: list, index: int) -> frozenset[int]:
+    """Days named right after a time range that had none before it ("8 am to 6 pm, Monday to
+    Friday"); every day when none follow."""
+    if index >= len(events) or events[index][1] != "day":
+        return frozenset(range(7))
+    previous_end = events[index - 1][2].end
+    start, end, token = events[index][2]
+    if not re.fullmatch(r"[\s,]*(?:on\s+|from\s+)?", text[previous_end:start], re.IGNORECASE):
+        return frozenset(range(7))
+    days = _day_index(token)
+    if index + 1 < len(events) and events[index + 1][1] == "day":
+        nxt = events[index + 1][2]
+        last = _day_index(nxt[2])
+        if re.fullmatch(_RANGE_JOIN, text[end:nxt[0]], re.IGNORECASE) and days and last and last[0] >= days[0]:
+            days = list(range(days[0], last[0] + 1))
+    return frozenset(days) or frozenset(range(7))
+
+
 def opening_hours(text: str) -> list[Hours]:
     """Opening hours: "Monday to Friday, 8 a.m. to 8 p.m., and Saturday, 9 a.m. to 1 p.m."."""
     times = clock_times(text)
@@ -284,7 +311,7 @@ def opening_hours(text: str) -> list[Hours]:
             closing = events[index + 1][2]
             between = text[payload.end:closing.start]
             if re.fullmatch(_RANGE_JOIN, between, re.IGNORECASE):
-                days = frozenset(current) if current else frozenset(range(7))
+                days = frozenset(current) if current else _days_after(text, events, index + 2)
                 result.append(Hours(days, payload.minutes, closing.minutes, payload.start, closing.end,
                                     text[payload.start:closing.end]))
                 index += 1

@@ -96,3 +96,67 @@ def test_a_directory_line_is_checked_like_a_sentence():
     (finding,) = directory_findings([protocol("Call the Outpatient Pharmacy at 555-0247.")],
                                     [document("Outpatient Pharmacy: 555-0274")])
     assert "555-0274 vs 555-0247" in finding.explanation
+
+
+def cell(text: str, row_label: str) -> Statement:
+    """A protocol table cell: its row label is the last entry of its context."""
+    return Statement("protocols/contacts.md", ROLE_PROTOCOL, text, 0, len(text),
+                     context=("Contacts", "Opening hours", row_label))
+
+
+def test_a_qualifier_in_brackets_does_not_hide_the_service_before_a_number():
+    (finding,) = directory_findings([protocol("Sleep Clinic (adults): 555-0418")],
+                                    [document("To rebook, ring the Sleep Clinic on 555-0481.")])
+    assert dict(finding.facts)["service"] == "sleep clinic"
+
+
+def test_an_acronym_in_brackets_does_not_hide_the_service_before_a_number():
+    (finding,) = directory_findings(
+        [protocol("Questions about bills go to the Patient Billing Office (PBO) on 555-0710.")],
+        [document("Please contact the Patient Billing Office (PBO) on 555-0701.")])
+    assert "555-0701" in finding.explanation
+
+
+def test_hours_in_a_table_cell_belong_to_the_row_s_service():
+    (finding,) = directory_findings(
+        [cell("9 am to 5 pm, Monday to Friday", "Hearing Aid Clinic")],
+        [document("The Hearing Aid Clinic is open Monday to Friday, 8 am to 4 pm.")])
+    assert finding.kind == "contact" and finding.source.text.startswith("9 am")
+
+
+def test_british_and_us_spellings_name_one_place():
+    findings = directory_findings([], [
+        document("The Wellness Centre is open Monday to Friday, 8 a.m. to 6 p.m.", "documents/a/x.md", "a"),
+        document("The Wellness Center is open Monday to Friday, 7.30 am to 4.30 pm.", "documents/b/y.md", "b")])
+    assert findings and "7.30 am to 4.30 pm" in {dict(f.facts)["document"] for f in findings} | {
+        dict(f.facts)["source"] for f in findings}
+
+
+def test_days_named_after_the_hours_limit_them():
+    findings = directory_findings(
+        [protocol("The Travel Clinic is open 9 am to 1 pm, Saturday.")],
+        [document("The Travel Clinic is open 8 am to 6 pm, Monday to Friday.")])
+    assert findings == []
+
+
+def test_hours_belong_to_the_nearest_service_named_before_them():
+    assert directory_findings(
+        [protocol("The Hand Therapy Unit is open Monday to Friday, 9 am to 5 pm.")],
+        [document("Hand Therapy Unit 555-0610 | Splint Workshop 555-0611 (weekdays 7 am to 3 pm)")]) == []
+
+
+def test_a_service_on_another_floor_is_a_contact_finding():
+    (finding,) = directory_findings(
+        [cell("Level 4, Kingfisher Wing", "Fertility Clinic")],
+        [document("The Fertility Clinic is on Level 2 of the Kingfisher Wing.")])
+    assert finding.kind == "contact" and "Level 2" in finding.explanation and "Level 4" in finding.explanation
+
+
+def test_the_same_floor_said_another_way_is_no_finding():
+    assert directory_findings([cell("Second floor, Kingfisher Wing", "Fertility Clinic")],
+                              [document("You will find the Fertility Clinic on level 2.")]) == []
+
+
+def test_a_street_or_wing_shared_by_two_services_is_not_a_key():
+    assert directory_findings([cell("Ground floor, Mill Lane entrance", "Blood Donor Suite")],
+                              [document("Fertility Clinic, Level 3, Mill Lane, Harlow")]) == []
