@@ -337,7 +337,26 @@ def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
                 return Verdict("medication", 0.9, text, ((doc_drug.start, doc_drug.end),),
                                ((src_drug.start, src_drug.end),),
                                (("document", doc_drug.name), ("source", src_drug.name)), "high")
-    return _different_drug(doc, src, ctx)
+    return _stopped_vs_kept(doc, src) or _different_drug(doc, src, ctx)
+
+
+def _stopped_vs_kept(doc: Facts, src: Facts) -> Verdict | None:
+    """One statement stops (or lets the patient leave out) a drug the other says to keep taking:
+    "you can leave out your insulin" vs "never stop taking your insulin"."""
+    for stopping, keeping, doc_stops in ((doc, src, True), (src, doc, False)):
+        for stopped in stopping.drugs:
+            if stopped.stance != "cease" or not stopped.generic:
+                continue
+            kept = next((d for d in keeping.drugs if d.generic == stopped.generic and d.stance == "continue"), None)
+            if kept is None or any(d.generic == stopped.generic and d.stance == "cease" for d in keeping.drugs):
+                continue
+            doc_drug, src_drug = (stopped, kept) if doc_stops else (kept, stopped)
+            text = (f"{stopped.name} stopped vs {kept.name} continued" if doc_stops
+                    else f"{kept.name} continued vs {stopped.name} stopped")
+            return Verdict("medication", 0.85, text, ((doc_drug.start, doc_drug.end),),
+                           ((src_drug.start, src_drug.end),),
+                           (("document", doc_drug.name), ("source", src_drug.name)), "high")
+    return None
 
 
 _COMBINATION = re.compile(r"\b(?:at the same time|together|in combination|combined|with each other|"

@@ -30,7 +30,8 @@ _STOP_EXTRA = frozenset("anything something everything nothing including include
                         "least most hospital".split())
 _CLAUSE_BREAK = re.compile(
     r"[;:]|—|–|,?\s+\b(?:but|so|unless|because|although|though|while|whereas|except|then)\b|"
-    r",\s+(?:and|or)\s+(?=(?:you|we|they|it|he|she|the patient|your)\b)|\.\s|,\s+(?=(?:if|when|once|as long as)\b)|"
+    r",\s+(?:and|or)\s+(?=(?:you|we|they|it|he|she|the patient|your)\b)|\.\s|"
+    r",?\s+and\s+(?=(?:stop|keep|carry on|continue|start|restart|resume|never|do not|don't)\b)|,\s+(?=(?:if|when|once|as long as)\b)|"
     r"\b(?:if|when|whenever|once|as long as|as soon as)\b", re.IGNORECASE)
 _OBJECT_STOP = re.compile(r"\b(?:for|after|before|until|while|during|when|if|unless|because|even|since|within|"
                           r"from|once|as long as|as soon as|except|without|in the first|to treat|to prevent)\b",

@@ -87,6 +87,8 @@ def stem(word: str) -> str:
             if len(base) >= 4 and base[-1] == base[-2] and base[-1] not in "lsz":
                 base = base[:-1]  # swimm -> swim, stopp -> stop
             return base
+    if len(word) >= 4 and word.endswith("e") and word[-2] not in "aeiouy":
+        return word[:-1]  # drive -> driv, as in driving and drives
     return word
 
 

@@ -139,7 +139,7 @@ _UPPER_BOUND_BEFORE = re.compile(
 _STRICT_BEFORE = re.compile(r"(?<![\w-])(?:more than|over|greater than|above|longer than|fewer than|less than|under|below|"
                             r"shorter than)\s*$", re.IGNORECASE)
 _NO_MORE = re.compile(r"\b(?:no|not)\s+(?:more|fewer|less|longer|shorter|later|sooner|earlier)\s+than\s*$", re.I)
-_ROLE_BEFORE = re.compile(r"(?<![\w-])(?P<role>for|during|over|within|in|by|every|each)\s+(?:(?:the|a|an|at least|at most|"
+_ROLE_BEFORE = re.compile(r"(?<![\w-])(?P<role>for|during|over|within|in|by|every|each|after)\s+(?:(?:the|a|an|at least|at most|"
                           r"up to|no more than|no less than|not more than|more than|less than|about|around|"
                           r"approximately|only|another|first|next|last|full)\s+)*$", re.IGNORECASE)
 _NEGATED_MORE = re.compile(r"(?:not|n't|never|no)\s+(?:\w+\s+){0,3}(?:more than|over|exceed(?:ing)?|longer than|"
@@ -521,7 +521,7 @@ def _role(before: str) -> str:
         return ""
     word = match.group("role").lower()
     return {"for": "duration", "during": "duration", "over": "duration", "within": "deadline", "in": "deadline",
-            "by": "deadline", "every": "interval", "each": "interval"}[word]
+            "by": "deadline", "every": "interval", "each": "interval", "after": "after"}[word]
 
 
 def _is_whole_days(text: str, start: int, end: int) -> bool:

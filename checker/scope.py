@@ -65,7 +65,24 @@ def compatible(a: Statement, b: Statement) -> bool:
     for name in qual_a.keys() & qual_b.keys():
         if not (qual_a[name] & qual_b[name]):
             return False
-    return True
+    return not (_excludes(a, b) or _excludes(b, a))
+
+
+_EXCEPTION = re.compile(r"\b(?:unless|except(?:\s+if)?|apart from|but not if)\b(?P<rest>[^.;]*)", re.IGNORECASE)
+
+
+def _excludes(statement: Statement, other: Statement) -> bool:
+    """"Ibuprofen is fine, unless you take a blood thinner" leaves out the very patients a
+    warfarin protocol is written for: the statement's exception names a drug its audience takes."""
+    if not other.scope and not other.context:
+        return False
+    exceptions = " ".join(m.group("rest") for m in _EXCEPTION.finditer(statement.text))
+    if not exceptions:
+        return False
+    excluded = facts_of(exceptions).drugs
+    audience = facts_of(" ".join((other.scope, *other.context[:1]))).drugs
+    return any(d.generic == a.generic if d.generic and a.generic else bool(d.classes & a.classes)
+               for d in excluded for a in audience)
 
 
 @lru_cache(maxsize=4096)

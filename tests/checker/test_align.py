@@ -63,3 +63,16 @@ def test_uncovered_statements_meet_their_nearest_peers_in_other_documents_and_le
     assert first == ["Visiting hours are 2pm to 6pm."]  # its three nearest: itself, the same file, two.md
     assert thresholds[0] == pytest.approx(float(vectors[0] @ vectors[1]))
     assert alignments[4].candidates == [] and thresholds[4] == 0.5  # nothing above the floor
+
+
+def test_an_exception_for_a_drug_the_protocol_s_patients_take_puts_the_pair_out_of_scope():
+    from checker.records import Statement
+    from checker.scope import compatible
+
+    protocol = Statement("protocols/lithium.md", "protocol", "Do not take NSAIDs such as ibuprofen.", 0, 10,
+                         scope="Applies to: adults taking lithium.")
+    advice = Statement("documents/gp/pain.md", "document",
+                       "Ibuprofen is fine for a sprain, unless you take lithium.", 0, 10, department="gp")
+    other = Statement("documents/gp/pain.md", "document", "Ibuprofen is fine for a sprain.", 0, 10, department="gp")
+    assert not compatible(advice, protocol)
+    assert compatible(other, protocol)

@@ -281,3 +281,44 @@ def test_a_loosely_aligned_pair_scores_lower_than_a_tightly_aligned_one(engine):
 
 def test_a_day_and_a_half_is_thirty_six_hours(engine):
     assert verdict(engine, "Keep the dressing on for a day and a half.", "Keep the dressing on for 36 hours.") is None
+
+
+# --- general mechanisms added for unseen corpora (sentences written for these tests) ----------
+
+@pytest.mark.parametrize("doc, src", [
+    ("You can skip your evening metformin if you are not eating.", "Keep taking your metformin even when you feel unwell."),
+    ("If you feel sick, you can leave out your bisoprolol until you feel better.",
+     "Never stop taking bisoprolol suddenly."),
+    ("From next week, stop the apixaban and carry on with aspirin.",
+     "Carry on with apixaban for three months and stop the aspirin now."),
+])
+def test_a_drug_stopped_in_one_statement_and_kept_in_the_other_is_a_medication_finding(engine, doc, src):
+    assert flagged_kind(engine, doc, src) == "medication"
+
+
+def test_the_same_drug_kept_in_both_statements_is_no_finding(engine):
+    assert verdict(engine, "Keep taking your metformin as usual.", "Carry on with metformin as normal.") is None
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("Co-codamol is a suitable painkiller after the birth.", "Do not take codeine while you are breastfeeding."),
+    ("Two Brufen tablets three times a day are fine for the pain.", "Do not take NSAIDs after a kidney transplant."),
+])
+def test_brand_and_combination_names_are_read_as_their_drug(engine, doc, src):
+    assert flagged_kind(engine, doc, src) == "medication"
+
+
+def test_a_wait_expressed_after_a_fortnight_is_compared_with_a_ban_for_a_month(engine):
+    assert flagged_kind(engine, "You can start riding your bicycle again after a fortnight.",
+                        "Do not ride a bicycle for 1 month after the operation.") == "numeric"
+
+
+def test_waiting_for_the_midwife_s_next_visit_is_a_downgrade_from_999(engine):
+    result = verdict(engine, "If you faint at home, lie down and tell your midwife at her next visit.",
+                     "Call 999 if you faint at home.")
+    assert result and result[0].kind == "action"
+
+
+def test_a_ban_written_as_off_limits_agrees_with_must_not(engine):
+    assert verdict(engine, "Swimming is off-limits until the wound has healed.",
+                   "You must not swim until the wound has healed.") is None
