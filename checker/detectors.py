@@ -71,7 +71,8 @@ def _rate(quantity: Quantity) -> tuple[float, float] | None:
     return None
 
 
-_ROLE_GROUPS = {"duration": "span", "after": "span", "before": "before", "deadline": "deadline", "interval": "interval"}
+_ROLE_GROUPS = {"duration": "span", "after": "span", "before": "before", "deadline": "deadline", "interval": "interval",
+                "measure": "measure"}
 
 
 def _comparable(a: Quantity, b: Quantity) -> bool:
@@ -155,7 +156,9 @@ def _pairs(doc: Facts, src: Facts) -> list[tuple[Quantity, list[Quantity]]]:
 def _conflicting(doc: Facts, src: Facts, dq: Quantity, sq: Quantity, authoritative: bool) -> bool:
     trigger = (doc.is_conditional or bool(doc.escalations)) and (src.is_conditional or bool(src.escalations))
     threshold = trigger and _is_threshold(doc, dq) and _is_threshold(src, sq)
-    return _numbers_conflict(dq, sq, authoritative, threshold)
+    # a measured value or target range ("TSH 1 to 2" vs "0.5 to 4") is one value, not a limit to stay inside
+    exact = threshold or (dq.role == sq.role == "measure" and dq.bound == sq.bound == "exact")
+    return _numbers_conflict(dq, sq, authoritative, exact)
 
 
 def _quoted(quantity: Quantity, other: Facts) -> bool:
@@ -178,10 +181,12 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     shared = _shares_subject(doc, src)
     if not shared or not _same_drugs(doc, src):
         return None
+    restated = {dq.dimension for dq, _ in _pairs(doc, src) if _quoted(dq, src)}
     for dq, comparable in _pairs(doc, src):
-        if _quoted(dq, src):
-            continue
-        conflicts = [sq for sq in comparable if _conflicting(doc, src, dq, sq, not ctx.doc_vs_doc)]
+        if _quoted(dq, src) or dq.dimension in restated:
+            continue  # "your 1 litre is about five 200 ml cups" restates the rule, then explains it
+        conflicts = [sq for sq in comparable if _conflicting(doc, src, dq, sq, not ctx.doc_vs_doc)
+                     and not _about_the_same_in_months(dq, sq)]
         if len(conflicts) < len(comparable):
             continue
         sq = conflicts[0]
@@ -189,6 +194,40 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
         return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),),
                        ((sq.start, sq.end),), (("document", dq.text), ("source", sq.text)), severity)
     return None
+
+
+_MONTH = re.compile(r"\bmonths?\b", re.IGNORECASE)
+_MONTH_TOLERANCE = 0.1
+
+
+def _about_the_same_in_months(a: Quantity, b: Quantity) -> bool:
+    """A month is four weeks in everyday speech: "for a month" and "for 4 weeks", "within 12
+    weeks" and "within 3 months" give one rule, however the calendar counts."""
+    if a.dimension != "time" or not (_MONTH.search(a.text) or _MONTH.search(b.text)):
+        return False
+    return all(math.isclose(x, y, rel_tol=_MONTH_TOLERANCE) for x, y in ((a.low, b.low), (a.high, b.high)))
+
+
+def different_cases(doc: Facts, src: Facts) -> bool:
+    """Both statements are conditional on one measure and their conditions cannot both hold
+    ("if your eGFR is below 30, ..." vs "if your eGFR is 30 or above, ..."): two cases of one
+    rule, not a clash."""
+    for dq in doc.quantities:
+        if not _in_condition(doc, dq):
+            continue
+        for sq in src.quantities:
+            if (_in_condition(src, sq) and _comparable(dq, sq) and _clause_stems(doc, dq) & _clause_stems(src, sq)
+                    and _disjoint(_interval(dq), _interval(sq))):
+                return True
+    return False
+
+
+def _disjoint(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Apart, or meeting only at the edge where one is an upper and the other a lower bound."""
+    if a[1] < b[0] or b[1] < a[0]:
+        return True
+    return (_close(a[1], b[0]) and math.isinf(a[0]) and math.isinf(b[1])) or (
+        _close(b[1], a[0]) and math.isinf(b[0]) and math.isinf(a[1]))
 
 
 def _in_condition(facts: Facts, quantity: Quantity) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from checker.lexicon import PhraseMatcher, STOPWORDS, load, stem, words
+from checker.measures import is_age, measures
 from checker.quantities import ClockTime, Hours, Phone, Quantity, clock_times, opening_hours, phones, quantities
 
 NEGATIVE = "negative"
@@ -152,9 +153,13 @@ def content(text: str) -> frozenset[str]:
                      if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
 
 
+_CEASE_NEXT = re.compile(r"\s*(?:stop|stopping|avoid|give up|cut out|pause|miss|skip|interrupt|discard)\b",
+                         re.IGNORECASE)
+
+
 def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, ...]:
     matcher, label = _stance_matcher()
-    limits = [(q.start, q.end) for q in amounts if q.bound == "max"]
+    limits = [(q.start, q.end) for q in amounts if q.bound == "max" and not is_age(text, q)]
     result = []
     for start, end in _clauses(text):
         piece = text[start:end]
@@ -170,6 +175,8 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
                 stance in {"permit", "assert", "oblige"} and _LIMIT_WORD.search(piece)
                 and any(start <= s < end for s, _ in limits)):
             stance = "limit"  # "do not take more than 200 mg" limits a dose, it does not forbid the drug
+        if stance == "no_need" and _CEASE_NEXT.match(text, cue_end):
+            stance = "continue"  # "you do not need to stop breastfeeding": carry on
         tail = text[cue_end:end] if cues else piece
         stop = _OBJECT_STOP.search(tail)
         objects = content(tail[:stop.start()] if stop else tail) - GENERIC - _PEOPLE
@@ -307,10 +314,18 @@ def _condition(text: str) -> tuple[frozenset[str], bool]:
     return frozenset(), False
 
 
+def _amounts(text: str) -> tuple[Quantity, ...]:
+    """Amounts with units or counted nouns, then bare numbers that measure something, in order."""
+    read = quantities(text)
+    taken = ([(q.start, q.end) for q in read] + [(p.start, p.end) for p in phones(text)]
+             + [(c.start, c.end) for c in clock_times(text)])
+    return tuple(sorted(read + measures(text, taken), key=lambda q: q.start))
+
+
 @lru_cache(maxsize=250_000)
 def facts_of(text: str) -> Facts:
     """All facts of one statement text."""
-    amounts = tuple(quantities(text))
+    amounts = _amounts(text)
     clauses = _analyse_clauses(text, amounts)
     condition, conditional = _condition(text)
     relations = tuple(_phrase_hits(text, "before") + _phrase_hits(text, "after"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from checker.align import Alignment
-from checker.detectors import DETECTORS, PairContext, Verdict, agrees
+from checker.detectors import DETECTORS, PairContext, Verdict, agrees, different_cases
 from checker.facts import facts_of
 from checker.records import ROLE_DOCUMENT, Finding, Statement
 
@@ -30,6 +30,8 @@ class Judge:
                 ) -> tuple[Verdict, float] | None:
         """The strongest verdict on one pair and its score, or None when they agree."""
         doc, src = facts_of(document_text), facts_of(source_text)
+        if different_cases(doc, src):
+            return None
         context = PairContext(similarity, doc_vs_doc)
         best: tuple[Verdict, float] | None = None
         for detector in DETECTORS:

@@ -158,6 +158,7 @@ _EVERY_BEFORE = re.compile(r"(?:every|each|once every)\s*$", re.IGNORECASE)
 _SKIP_WORDS = {"wet", "full", "whole", "more", "or", "extra", "small", "smaller", "large", "larger", "separate",
                "different", "new", "additional", "other", "dirty", "soiled", "loose", "watery", "of", "the", "short"}
 _NOT_COUNT = {"and", "to", "at", "on", "in", "a", "an", "is", "are", "was", "with", "for", "by", "if", "per", "each",
+              "below", "above", "under", "over", "higher", "lower", "mean", "means", "then", "but", "so",
               "st", "nd", "rd", "th", "percent", "of", "from", "until", "after", "before", "or", "more", "less"}
 _AND_A_HALF = re.compile(r"\s+and\s+a\s+half\b", re.IGNORECASE)
 _FILLER = re.compile(r"\s+(?:full|whole|entire|complete|more|additional|extra|straight|consecutive)(?=\s)", re.IGNORECASE)
@@ -434,8 +435,11 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
                 alternatives = bool(join.group("alt"))
         elif join.group("alt"):
             more = re.compile(r"\s*or\s+(?:more|higher|above|greater|over)\b", re.IGNORECASE).match(masked, cursor)
+            less = re.compile(r"\s*or\s+(?:less|lower|below|under|fewer)\b", re.IGNORECASE).match(masked, cursor)
             if more:
                 bound_hint, cursor = "min", more.end()
+            elif less:
+                bound_hint, cursor = "max", less.end()
     unit = _unit_at(masked, cursor)
     interval = bool(_EVERY_BEFORE.search(masked[max(0, start - 14):start]))
     if unit is not None:
