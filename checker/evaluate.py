@@ -10,6 +10,7 @@ AUROC per set, the date and the commit. The external sets are used for evaluatio
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import re
@@ -20,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.candidates import candidate_outcomes, candidate_recall, pairs_per_statement, read_expected
 from checker.corpus import list_files, load_corpus
 from checker.engine import Engine
 from checker.pairs import predict, read_pairs, similarities
@@ -83,12 +85,35 @@ def min_score_sweep(engine: Engine, corpus: Path, scorer: Path) -> list[tuple[fl
 
 
 def evaluate_corpus(engine: Engine, corpus: Path, scorer: Path) -> SetResult:
-    loaded = load_corpus(engine, list_files(corpus))
-    findings = engine.check(loaded.protocols, loaded.documents).findings
+    """Scan a labelled corpus as a user would and score it; the notes give recall per kind, the
+    candidate recall (planted pairs the judge was shown), pairs judged per statement, and the
+    scan's time against embedding its statements alone."""
+    with tempfile.TemporaryDirectory(prefix="touchpoint-cold-") as cache:
+        cold = Engine(dataclasses.replace(engine.settings, cache_dir=cache))  # the same loaded model
+        started = time.perf_counter()
+        loaded = load_corpus(cold, list_files(corpus))
+        result_of_check = cold.check(loaded.protocols, loaded.documents)
+        scan_seconds = time.perf_counter() - started
+    findings = result_of_check.findings
     output = _score_findings(scorer, corpus, findings)
     result = _parse(corpus.name, len(findings), output)
     result.notes = [f"{m['kind']} {m['hit']}/{m['all']}" for m in _KIND.finditer(output)]
+    outcomes = candidate_outcomes(read_expected(corpus), result_of_check.alignments)
+    result.notes.append(f"candidate recall {candidate_recall(outcomes):.2f} "
+                        f"({sum(o.found for o in outcomes)}/{len(outcomes)}; contact conflicts are found by "
+                        f"the service directory, not by alignment)")
+    result.notes.append(f"{pairs_per_statement(result_of_check.alignments):.2f} pairs judged per statement")
+    result.notes.append(f"cold scan {scan_seconds:.1f} s = {scan_seconds / _raw_embedding_seconds(engine, loaded):.1f}x "
+                        f"raw embedding of its statements")
     return result
+
+
+def _raw_embedding_seconds(engine: Engine, loaded) -> float:
+    """Encoding every statement of a corpus with the model, no cache: the floor a scan pays."""
+    texts = [s.text for s in loaded.protocols + loaded.documents]
+    started = time.perf_counter()
+    engine.store.model.encode(texts)
+    return max(time.perf_counter() - started, 1e-6)
 
 
 def predict_pairs(engine: Engine, items: list[dict]) -> tuple[list[dict], float]:
@@ -209,9 +234,9 @@ def run_evaluation(engine: Engine, corpus: Path | None, external: Path | None, o
     scorer = shared / "score.py"
     if not scorer.is_file():
         raise FileNotFoundError(f"scorer not found at {scorer} (run from the repository root, beside ../shared)")
-    corpus = corpus or shared / "dev-corpus"
+    corpora = [corpus] if corpus else sorted(p.parent for p in shared.glob("*/expected.jsonl"))
     external = external or shared / "external"
-    results = [evaluate_corpus(engine, corpus, scorer)]
+    results = [evaluate_corpus(engine, folder, scorer) for folder in corpora]
     rates = []
     scratch = Path(tempfile.mkdtemp(prefix="touchpoint-eval-"))
     examples = _examples_corpus(Path.cwd(), scratch / "examples")
