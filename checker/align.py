@@ -13,6 +13,7 @@ few similarities above the document floor are ever ranked.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from checker.facts import NEGATIVE, facts_of, polarity
+from checker.lexicon import stem
 from checker.records import Statement
 from checker.scope import compatible, statement_names_scope
 from checker.settings import Settings
@@ -114,7 +116,8 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
                                     settings.affinity_margin):
                         continue
                     alignment.candidates.append(Candidate(source, similarity))
-                alignment.covered = any(c.similarity >= settings.coverage_floor for c in alignment.candidates)
+                alignment.covered = any(c.similarity >= settings.coverage_floor
+                                        and shares_topic(documents[index], c.source) for c in alignment.candidates)
     align_uncovered(documents, document_vectors, alignments, settings, targets)
     return [alignments[i] for i in rows if targets is None or documents[i].path in targets]
 
@@ -145,7 +148,11 @@ def shares_key_terms(a: Statement, b: Statement) -> bool:
     facts_a, facts_b = facts_of(a.text), facts_of(b.text)
     for negative, other in ((facts_a, facts_b), (facts_b, facts_a)):
         for clause in negative.clauses:
-            if polarity(clause.stance) == NEGATIVE and clause.objects & other.stems:
+            if polarity(clause.stance) != NEGATIVE:
+                continue
+            # "Flowers are not allowed": what is forbidden can stand before the cue
+            subject = facts_of(negative.text[clause.start:clause.cue_start]).stems if clause.cue else frozenset()
+            if (clause.objects | subject) & other.stems:
                 return True
     generics_a = {d.generic for d in facts_a.drugs if d.generic}
     if generics_a & {d.generic for d in facts_b.drugs if d.generic}:
@@ -179,7 +186,7 @@ def align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignme
     nightly batch tells which unchanged documents a change can reach."""
     uncovered = [i for i, s in enumerate(documents) if not _is_covered(i, alignments)]
     wanted = [i for i in uncovered if targets is None or documents[i].path in targets]
-    floor = settings.document_similarity_floor
+    floor = document_neighbour_floor(settings)
     if len(uncovered) < 2:
         return {index: floor for index in wanted}
     k = settings.top_k + 1
@@ -193,8 +200,32 @@ def align_uncovered(documents: Sequence[Statement], vectors: np.ndarray, alignme
             if (other.path == statement.path
                     or _is_scope_line(other) or not compatible(statement, other)):
                 continue
+            if similarity < settings.document_similarity_floor and not shares_key_terms(statement, other):
+                continue
             alignments[index].candidates.append(Candidate(other, float(similarity)))
     return thresholds
+
+
+def document_neighbour_floor(settings: Settings) -> float:
+    """The lowest similarity at which two documents' uncovered statements are neighbours: the
+    document floor, or the lexical one for pairs where one forbids what the other names."""
+    return min(settings.document_similarity_floor, settings.document_lexical_floor)
+
+
+_PROPER_NAME = re.compile(r"\b[A-Z][a-z]+(?:'s)?\b")
+
+
+def shares_topic(statement: Statement, source: Statement) -> bool:
+    """Whether two statements share a content word that is not a proper name (and not at the start
+    of a sentence): "Harbourside Infirmary, Quay Street" shares only a name with a policy of that
+    hospital, so it does not cover it."""
+    def topic_words(text: str) -> frozenset[str]:
+        names = {match.group(0).lower().removesuffix("'s") for match in _PROPER_NAME.finditer(text) if match.start()}
+        facts = facts_of(text)
+        drugs = {d.generic or next(iter(sorted(d.classes)), "") for d in facts.drugs}
+        return (facts.stems - {stem(name) for name in names}) | drugs
+
+    return bool(topic_words(statement.text) & topic_words(source.text))
 
 
 def _neighbours_above(queries: np.ndarray, pool: np.ndarray, k: int, floor: float

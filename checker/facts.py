@@ -138,11 +138,18 @@ def _clauses(text: str) -> list[tuple[int, int]]:
     return [part for s, e in spans if text[s:e].strip() for part in _split_condition(text, s, e)]
 
 
+_UNMARKED_MAIN = re.compile(r"(?<=\w)\s+(?=(?:we|we'll|we will|we can|we may)\s+\w)", re.IGNORECASE)
+
+
 def _split_condition(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """"if X, do Y": the condition ends at its first comma and the main clause follows."""
     piece = text[start:end]
-    if not _CONDITION_START.search(piece) or "," not in piece:
+    if not _CONDITION_START.search(piece):
         return [(start, end)]
+    if "," not in piece:
+        # "if you miss an appointment we send you a new one": the main clause starts at "we"
+        main = _UNMARKED_MAIN.search(piece)
+        return [(start, start + main.start()), (start + main.start(), end)] if main else [(start, end)]
     comma = start + piece.index(",")
     return [(start, comma), (comma + 1, end)] if text[comma + 1:end].strip() else [(start, end)]
 
@@ -153,6 +160,7 @@ def content(text: str) -> frozenset[str]:
                      if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
 
 
+_PASSIVE_BAN = re.compile(r"allowed|permitted|prohibited|forbidden|off.limits|not safe|unsafe|banned", re.IGNORECASE)
 _CEASE_NEXT = re.compile(r"\s*(?:stop|stopping|avoid|give up|cut out|pause|miss|skip|interrupt|discard)\b",
                          re.IGNORECASE)
 
@@ -180,11 +188,14 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
         tail = text[cue_end:end] if cues else piece
         stop = _OBJECT_STOP.search(tail)
         objects = content(tail[:stop.start()] if stop else tail) - GENERIC - _PEOPLE
-        if stance in {"permit", "assert", "deny"} and cues:
-            objects = objects | (content(text[start:cue_start]) - GENERIC)
+        if (stance in {"permit", "assert", "deny"} or stance == "forbid" and _PASSIVE_BAN.search(cue)) and cues:
+            objects = objects | (content(text[start:cue_start]) - GENERIC)  # "flowers are not allowed"
         object_text = tail[:stop.start()] if stop else tail
         items = tuple(item for item in (content(part) - GENERIC - _PEOPLE for part in _ITEM_SPLIT.split(object_text))
                       if item)
+        if stance == "forbid" and cues and _PASSIVE_BAN.search(cue):
+            subject = content(text[start:cue_start]) - GENERIC - _PEOPLE
+            items = items + ((subject,) if subject else ())
         result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, content(piece), items))
     return tuple(result)
 

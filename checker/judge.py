@@ -67,7 +67,7 @@ class Judge:
             best_similarity = 0.0
             for candidate in alignment.candidates:
                 finding = self.judge_pair(alignment.statement, candidate.source, candidate.similarity)
-                if finding and finding.score >= min_score and (best is None or finding.score > best.score):
+                if finding and finding.score >= min_score and (best is None or _better(finding, best)):
                     best, best_similarity = finding, candidate.similarity
             if best is None or (best.kind == "numeric" and self._restated(alignment, best_similarity)):
                 continue
@@ -77,6 +77,12 @@ class Judge:
             seen_pairs.add(pair)
             findings.append(best)
         return sort_findings(findings)
+
+
+def _better(finding: Finding, current: Finding) -> bool:
+    """Protocols are the reference: a clash with a protocol outranks one with another document."""
+    rank = (finding.source.role != ROLE_DOCUMENT, finding.score)
+    return rank > (current.source.role != ROLE_DOCUMENT, current.score)
 
 
 def merge_findings(findings: Iterable[Finding], min_score: float) -> list[Finding]:

@@ -52,6 +52,8 @@ class Settings:
     lexical_floor: float = 0.3
     coverage_floor: float = 0.5
     document_similarity_floor: float = 0.55
+    # between two documents, a looser pair is compared when one forbids what the other names
+    document_lexical_floor: float = 0.4
     fuzzy_floor: float = 80.0
     affinity_margin: float = 0.08
     # --- judging ----------------------------------------------------------------------------
@@ -74,7 +76,8 @@ class Settings:
     def fingerprint(self) -> str:
         """What engine results depend on: a change here invalidates stored results."""
         parts = (self.model_name, self.model_path and Path(self.model_path).name, self.top_k,
-                 self.min_score, self.similarity_floor, self.lexical_floor, self.coverage_floor, self.document_similarity_floor, self.fuzzy_floor, self.affinity_margin)
+                 self.min_score, self.similarity_floor, self.lexical_floor, self.coverage_floor, self.document_similarity_floor, self.document_lexical_floor,
+                 self.fuzzy_floor, self.affinity_margin)
         return "|".join(str(part) for part in parts)
 
 
@@ -96,6 +99,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "lexical_floor": (-1.0, 1.0),
     "coverage_floor": (-1.0, 1.0),
     "document_similarity_floor": (-1.0, 1.0),
+    "document_lexical_floor": (-1.0, 1.0),
     "fuzzy_floor": (0.0, 100.0),
     "affinity_margin": (0.0, 2.0),
     "min_score": (0.0, 1.0),

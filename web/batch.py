@@ -21,7 +21,7 @@ How a run goes:
    For a changed document the plan adds (and marks dirty, committed before any checking, so
    an interrupted run's successor still knows): the documents that were compared with it,
    the ones it was compared with, and those with a statement close enough to one of its new
-   statements to become a document-to-document candidate (``document_similarity_floor``).
+   statements to become a document-to-document candidate (``document_neighbour_floor``).
 3. **Embed** every statement once (protocols and documents; the engine's cache makes
    unchanged statements free), with a progress bar.
 4. **Check** the planned documents in small chunks, each against all protocols and all
@@ -51,6 +51,7 @@ import numpy as np
 from sqlalchemy import Engine as DatabaseEngine, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from checker.align import document_neighbour_floor
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Statement
 from checker.settings import Settings, load_settings
 from web.batch_models import BatchDocumentState, BatchRunProgress
@@ -547,7 +548,7 @@ class NightlyBatch:
 
         Document-to-document candidates come only from statements no protocol covers: for each
         such statement, the ``top_k + 1`` nearest uncovered statements of the whole corpus, kept
-        when at or above ``document_similarity_floor`` (``checker.align``). So an unchanged
+        when at or above ``document_neighbour_floor`` (``checker.align``). So an unchanged
         document E is affected only if one of its uncovered statements lies at or above both the
         floor and its own admission threshold (the similarity of its ``top_k + 1``-th nearest,
         stored by the last check) from an uncovered statement of a changed document, before or
@@ -595,7 +596,7 @@ class NightlyBatch:
         if not others:
             return set()
         relevant_vectors = self.checker.embed(relevant)
-        floor = self.settings.document_similarity_floor
+        floor = document_neighbour_floor(self.settings)
         paths = {documents[d].path: d for d in candidates}
         close: set[int] = set()
         for chunk in _chunks(others, 4096):

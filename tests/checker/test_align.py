@@ -47,7 +47,8 @@ def test_equal_similarities_are_ranked_by_position():
 
 
 def test_uncovered_statements_meet_their_nearest_peers_in_other_documents_and_learn_their_threshold():
-    settings = load_settings(environ={"TOUCHPOINT_TOP_K": "2", "TOUCHPOINT_DOCUMENT_SIMILARITY_FLOOR": "0.5"})
+    settings = load_settings(environ={"TOUCHPOINT_TOP_K": "2", "TOUCHPOINT_DOCUMENT_SIMILARITY_FLOOR": "0.5",
+                                      "TOUCHPOINT_DOCUMENT_LEXICAL_FLOOR": "0.45"})
     texts = ["Visiting hours are 2pm to 8pm.", "Visiting hours are 2pm to 6pm.", "Visiting is 2pm to 8pm daily.",
              "Visitors may come from 2pm to 7pm.", "Parking costs 3 pounds an hour."]
     paths = ["documents/a/one.md", "documents/b/two.md", "documents/a/one.md", "documents/c/three.md",
@@ -62,7 +63,7 @@ def test_uncovered_statements_meet_their_nearest_peers_in_other_documents_and_le
     first = [c.source.text for c in alignments[0].candidates]
     assert first == ["Visiting hours are 2pm to 6pm."]  # its three nearest: itself, the same file, two.md
     assert thresholds[0] == pytest.approx(float(vectors[0] @ vectors[1]))
-    assert alignments[4].candidates == [] and thresholds[4] == 0.5  # nothing above the floor
+    assert alignments[4].candidates == [] and thresholds[4] == 0.45  # nothing above the lexical floor
 
 
 def test_an_exception_for_a_drug_the_protocol_s_patients_take_puts_the_pair_out_of_scope():
@@ -76,3 +77,29 @@ def test_an_exception_for_a_drug_the_protocol_s_patients_take_puts_the_pair_out_
     other = Statement("documents/gp/pain.md", "document", "Ibuprofen is fine for a sprain.", 0, 10, department="gp")
     assert not compatible(advice, protocol)
     assert compatible(other, protocol)
+
+
+def test_a_looser_pair_of_documents_is_compared_only_when_one_forbids_what_the_other_names():
+    settings = load_settings(environ={})
+    texts = ["Visitors are welcome to bring flowers.", "Flowers are not allowed on any ward.",
+             "Visitors are welcome to bring books."]
+    paths = ["documents/a/one.md", "documents/b/two.md", "documents/c/three.md"]
+    documents = [Statement(path, ROLE_DOCUMENT, text, 0, len(text), department=path.split("/")[1])
+                 for path, text in zip(paths, texts)]
+    looser = settings.document_lexical_floor + 0.02  # below the document floor, above the lexical one
+    assert looser < settings.document_similarity_floor
+    vectors = np.array([[1.0, 0.0], [looser, (1 - looser ** 2) ** 0.5], [looser, -(1 - looser ** 2) ** 0.5]],
+                       dtype=np.float32)
+    alignments = {i: Alignment(statement) for i, statement in enumerate(documents)}
+    align_uncovered(documents, vectors, alignments, settings, None)
+    assert [c.source.text for c in alignments[0].candidates] == ["Flowers are not allowed on any ward."]
+
+
+def test_a_protocol_line_sharing_only_a_name_does_not_cover_a_statement():
+    from checker.align import shares_topic
+
+    policy = Statement("documents/a/one.md", ROLE_DOCUMENT, "Under Riverside Clinic's policy, we refund no-shows.", 0, 10)
+    address = Statement("protocols/p.md", "protocol", "Riverside Clinic, Mill Lane, Harlow.", 0, 10)
+    refunds = Statement("protocols/p.md", "protocol", "We never refund a missed visit.", 0, 10)
+    assert not shares_topic(policy, address)
+    assert shares_topic(policy, refunds)

@@ -75,3 +75,25 @@ def test_morning_and_meal_cues_are_found():
 
 def test_facts_are_cached_per_text():
     assert facts_of("Keep the wound dry.") is facts_of("Keep the wound dry.")
+
+
+def test_what_a_passive_ban_forbids_stands_before_its_cue():
+    (clause,) = facts_of("Balloons are not allowed in the children's ward.").clauses
+    assert clause.stance == "forbid" and "balloon" in clause.objects
+
+
+def test_a_condition_without_a_comma_ends_where_we_start_the_main_clause():
+    assert stances("If you cancel late we charge a fee.") == ["condition", "assert"]
+
+
+def test_no_need_to_stop_is_carrying_on():
+    assert stances("You do not need to stop your inhaler.") == ["continue"]
+
+
+def test_two_imperatives_joined_by_and_are_two_clauses():
+    facts = facts_of("Stop the omeprazole and carry on with lansoprazole.")
+    assert [(d.generic, d.stance) for d in facts.drugs] == [("omeprazole", "cease"), ("lansoprazole", "continue")]
+
+
+def test_leave_out_stops_a_drug():
+    assert drug("You can leave out your amlodipine today.", "amlodipine").stance == "cease"
