@@ -69,8 +69,9 @@ class Engine:
 
     def embed(self, statements: Sequence[Statement],
               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Unit-length embeddings, one row per statement, from the cache where possible."""
-        return self.store.embed([statement.text for statement in statements], progress)
+        """Unit-length embeddings, one row per statement (read with its list lead-in), from the cache
+        where possible."""
+        return self.store.embed([statement.judged_text for statement in statements], progress)
 
     @staticmethod
     def combine(judged: list[Finding], index: ServiceIndex, targets: set[str] | None, min_score: float

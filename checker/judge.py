@@ -44,19 +44,22 @@ class Judge:
         return best
 
     def judge_pair(self, statement: Statement, source: Statement, similarity: float) -> Finding | None:
-        result = self.verdict(statement.text, source.text, similarity, source.role == ROLE_DOCUMENT)
+        """The pair read as the reader meets it: each list item with its lead-in."""
+        result = self.verdict(statement.judged_text, source.judged_text, similarity, source.role == ROLE_DOCUMENT)
         if result is None:
             return None
         verdict, score = result
         return Finding(kind=verdict.kind, severity=verdict.severity, score=score, explanation=verdict.explanation,
-                       statement=statement, source=source, statement_spans=verdict.doc_spans,
-                       source_spans=verdict.source_spans, facts=verdict.facts)
+                       statement=statement, source=source,
+                       statement_spans=_own_spans(verdict.doc_spans, statement),
+                       source_spans=_own_spans(verdict.source_spans, source), facts=verdict.facts)
 
     @staticmethod
     def _restated(alignment: Alignment, similarity: float) -> bool:
         """A closer source that gives the same number means the clash is with a different rule."""
-        doc = facts_of(alignment.statement.text)
-        return any(c.similarity >= similarity and agrees(doc, facts_of(c.source.text)) for c in alignment.candidates)
+        doc = facts_of(alignment.statement.judged_text)
+        return any(c.similarity >= similarity and agrees(doc, facts_of(c.source.judged_text))
+                   for c in alignment.candidates)
 
     def judge_alignments(self, alignments: Iterable[Alignment], min_score: float) -> list[Finding]:
         """The best finding per document statement at or above ``min_score``, best first."""
@@ -77,6 +80,16 @@ class Judge:
             seen_pairs.add(pair)
             findings.append(best)
         return sort_findings(findings)
+
+
+def _own_spans(spans: tuple[tuple[int, int], ...], statement: Statement) -> tuple[tuple[int, int], ...]:
+    """Spans in the judged text (lead-in + item) as offsets into the statement's own text; a
+    span that lies in the lead-in highlights the whole item."""
+    shift = len(statement.judged_text) - len(statement.text)
+    if not shift:
+        return spans
+    own = tuple((max(0, start - shift), end - shift) for start, end in spans if end - shift > 0)
+    return own or ((0, len(statement.text)),)
 
 
 def _better(finding: Finding, current: Finding) -> bool:

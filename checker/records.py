@@ -80,6 +80,17 @@ class Statement:
         return text_key(self.text)
 
     @property
+    def lead_in(self) -> str:
+        """The sentence that introduces this list item ("Come back if you have:"), or ""."""
+        return self.context[-1] if self.context and self.context[-1].rstrip().endswith(":") else ""
+
+    @property
+    def judged_text(self) -> str:
+        """What the statement says, read with its lead-in: "Come back if you have: Vomiting".
+        Alignment embeds it and the judge reads it; findings still quote ``text``."""
+        return f"{self.lead_in} {self.text}" if self.lead_in else self.text
+
+    @property
     def uid(self) -> str:
         return f"{self.path}#{self.start}-{self.end}"
 

@@ -57,17 +57,26 @@ _FORM_WORDS = 4
 def split_statements(extracted: Extracted) -> list[Piece]:
     """Statements of a document in reading order: every sentence of every non-heading block.
 
-    Each piece's ``context`` is its block's heading path; speaker labels of scripts
+    Each piece's ``context`` is its block's heading path, and for a list item after a lead-in
+    sentence ending in a colon ("Come back if you have:"), that sentence; speaker labels of scripts
     ("Agent: ") and surrounding whitespace are left out of the span.
     """
     speakers = speaker_labels(extracted.text)
     pieces: list[Piece] = []
+    lead_in = ""
     for block in extracted.blocks:
         if block.kind == "heading":
+            lead_in = ""
             continue
         if block.kind == "table_cell" and len(_WORD.findall(block.text)) < _MIN_CELL_WORDS:
             continue
-        pieces.extend(_block_pieces(extracted.text, block, speakers))
+        found = list(_block_pieces(extracted.text, block, speakers))
+        if block.kind == "list_item" and lead_in:
+            found = [Piece(p.text, p.start, p.end, p.context + (lead_in,), p.block_kind) for p in found]
+        elif block.kind != "list_item":
+            # a sentence ending in a colon introduces the list items after it
+            lead_in = found[-1].text if found and found[-1].text.rstrip().endswith(":") else ""
+        pieces.extend(found)
     return pieces
 
 

@@ -166,3 +166,47 @@ def test_a_finding_serialises_to_the_jsonl_contract(found):
     assert item["severity"] in {"low", "medium", "high"} and 0.0 <= item["score"] <= 1.0
     for start, end in item["statement_highlights"]:
         assert 0 <= start < end <= len(item["statement"])
+
+
+LIST_PROTOCOL = b"""# After a tonsillectomy
+
+Applies to: adults after a tonsillectomy.
+
+## Warning signs
+
+Call 999 straight away if you have:
+
+- Bright red bleeding from the throat
+- Trouble breathing
+
+It is normal to have:
+
+- Earache for a few days
+"""
+
+LIST_LEAFLET = b"""# Going home after your tonsillectomy
+
+## What to expect
+
+These are normal and settle by themselves:
+
+- Bright red bleeding from the throat
+- Earache for a few days
+"""
+
+
+def test_a_list_item_carries_its_lead_in_as_context(engine):
+    statements = engine.read("documents/ent/leaflet.md", LIST_LEAFLET, role="document", department="ent")
+    item = next(s for s in statements if s.text == "Bright red bleeding from the throat")
+    assert item.lead_in == "These are normal and settle by themselves:"
+    assert item.judged_text.startswith(item.lead_in) and item.judged_text.endswith(item.text)
+
+
+def test_list_items_are_judged_with_their_lead_ins(engine):
+    protocol = engine.read("protocols/tonsils.md", LIST_PROTOCOL, role="protocol")
+    leaflet = engine.read("documents/ent/leaflet.md", LIST_LEAFLET, role="document", department="ent")
+    findings = engine.check(protocol, leaflet).findings
+    assert [(f.statement.text, f.source.text) for f in findings] == [
+        ("Bright red bleeding from the throat", "Bright red bleeding from the throat")]
+    (finding,) = findings
+    assert all(0 <= start < end <= len(finding.statement.text) for start, end in finding.statement_spans)
