@@ -428,8 +428,8 @@ def _different_drug(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
         return None
     doc_generics = {d.generic for d in doc.drugs}
     src_generics = {d.generic for d in src.drugs}
-    if doc_generics & src_generics:
-        return None
+    if doc_generics & src_generics or len(doc_generics) > 1 and len(src_generics) > 1:
+        return None  # two lists of drugs ("X and Y are safe", "Z and W are safe") are options, not rivals
     doc_classes = set().union(*(d.classes for d in doc_drugs)) & _STRONG_CLASSES
     src_classes = set().union(*(d.classes for d in src_drugs)) & _STRONG_CLASSES
     if doc_classes & src_classes or not (doc_classes or src_classes):
@@ -511,13 +511,35 @@ def _clock(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
                    ((dc.start, dc.end),), ((sc.start, sc.end),), (("document", dc.text), ("source", sc.text)))
 
 
+_ANY_TIME = re.compile(r"\b(?:day|morning)\s+(?:or|and)\s+night\b|\bnight\s+(?:or|and)\s+day\b|"
+                       r"\bany\s+time\b|\bday\s+and\s+evening\b", re.IGNORECASE)
+
+
+def _any_time(facts: Facts, position: int) -> bool:
+    """"Day or night", "any time": no part of the day at all."""
+    return any(m.start() <= position < m.end() for m in _ANY_TIME.finditer(facts.text))
+
+
 def _parts(facts: Facts) -> set[str]:
     """Parts of the day a statement sets, leaving out those it only mentions in a negation
     ("in the morning so that it does not keep you up at night" is a morning rule)."""
-    parts = {group for group, start, _ in facts.day_parts if not _in_negative_clause(facts, start)}
+    parts = {group for group, start, _ in facts.day_parts
+             if not _in_negative_clause(facts, start) and not _any_time(facts, start)}
     for clock in facts.clocks:
         parts.add("morning" if 4 * 60 <= clock.minutes < 12 * 60 else ("evening" if clock.minutes >= 17 * 60 else "day"))
     return parts
+
+
+def _clause_words(facts: Facts, position: int) -> frozenset[str]:
+    """Informative words of the clause around ``position``, day-part words left out."""
+    clause = next((c for c in facts.clauses if c.start <= position < c.end), None)
+    found = (clause.stems if clause else facts.stems) - GENERIC - _DAY_PART_STEMS
+    return found if len(found) >= 2 else facts.stems - GENERIC - _DAY_PART_STEMS  # "..., once a day in the evening"
+
+
+_DAY_PART_STEMS = frozenset(stem(w) for w in ("morning", "evening", "night", "nights", "bedtime", "day", "tonight",
+                                               "afternoon", "breakfast", "dinner", "supper", "lunch", "first",
+                                               "every", "each", "daily"))
 
 
 def _in_negative_clause(facts: Facts, position: int) -> bool:
@@ -529,9 +551,12 @@ def _day_parts(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None
     doc_parts, src_parts = _parts(doc), _parts(src)
     if len(doc_parts) != 1 or len(src_parts) != 1 or doc_parts == src_parts or "day" in doc_parts | src_parts:
         return None
-    spans = lambda f: ([(s, e) for _, s, e in f.day_parts if not _in_negative_clause(f, s)]
+    spans = lambda f: ([(s, e) for _, s, e in f.day_parts if not _in_negative_clause(f, s) and not _any_time(f, s)]
                        + [(c.start, c.end) for c in f.clocks])
     ds, ss = spans(doc)[0], spans(src)[0]
+    common = _clause_words(doc, ds[0]) & _clause_words(src, ss[0])
+    if len(common) < 2 and not common & _drug_stems(doc) & _drug_stems(src):
+        return None  # "shield at night" and "drops in the morning" set the times of two different things
     (dp,), (sp,) = doc_parts, src_parts
     return Verdict("timing", 0.8, f"{doc.text[ds[0]:ds[1]]} ({dp}) vs {src.text[ss[0]:ss[1]]} ({sp})",
                    (ds,), (ss,), (("document", dp), ("source", sp)))

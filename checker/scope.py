@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from checker.facts import facts_of, populations_of, qualifiers_of
-from checker.lexicon import load
+from checker.lexicon import load, stem
 from checker.records import Piece, Statement
 
 _SCOPE_LINE = re.compile(
@@ -90,8 +90,13 @@ def scope_terms(text: str) -> frozenset[str]:
     """Informative words of a title or scope line (whom and what a file covers)."""
     generic = set(load("scope")["generic_people"]) | {"applie", "appli", "applies", "northgate", "hospital", "home",
                                                       "going", "standard", "instruction", "rule", "general"}
-    stems = facts_of(text).stems
+    stems = facts_of(text).stems - _TIME_WORDS
     return frozenset(s for s in stems if s not in generic and len(s) > 2)
+
+
+# "in the last 6 weeks" says when, not what: a statement that merely names a week is not about it
+_TIME_WORDS = frozenset(stem(w) for w in ("second", "minute", "hour", "day", "week", "fortnight", "month", "year",
+                                          "last", "first", "next", "past", "time", "today", "tomorrow"))
 
 
 def statement_names_scope(statement: Statement, source: Statement) -> bool:
