@@ -135,7 +135,15 @@ def _clauses(text: str) -> list[tuple[int, int]]:
                                                                            "as long as", "as soon as"} else match.start()
     if start < len(text):
         spans.append((start, len(text)))
-    return [part for s, e in spans if text[s:e].strip() for part in _split_condition(text, s, e)]
+    return [part for s, e in spans if text[s:e].strip()
+            for part in (_split_condition(text, s, e) if _leads(text[:s]) else [(s, e)])]
+
+
+def _leads(before: str) -> bool:
+    """A condition leads its sentence ("If X, do Y"; "At home, if X, do Y") unless it trails a
+    main clause ("You need a test if you are 65 or over, have diabetes, or take metformin")."""
+    before = before.rstrip()
+    return not before or before.endswith(",")
 
 
 _UNMARKED_MAIN = re.compile(r"(?<=\w)\s+(?=(?:we|we'll|we will|we can|we may)\s+\w)", re.IGNORECASE)
@@ -160,6 +168,8 @@ def content(text: str) -> frozenset[str]:
                      if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
 
 
+_EXCEPTED = re.compile(r"\b(?:apart from|except(?: for)?|other than|but not|with the exception of)\s+(?:\w+\s+){0,3}$",
+                       re.IGNORECASE)
 _PASSIVE_BAN = re.compile(r"allowed|permitted|prohibited|forbidden|off.limits|not safe|unsafe|banned", re.IGNORECASE)
 _CEASE_NEXT = re.compile(r"\s*(?:stop|stopping|avoid|give up|cut out|pause|miss|skip|interrupt|discard)\b",
                          re.IGNORECASE)
@@ -226,7 +236,11 @@ def _drugs(text: str, clauses: tuple[Clause, ...]) -> tuple[DrugMention, ...]:
     found = []
     for match in matcher.find(text):
         generic, classes = table[match.phrase]
-        stance = next((c.stance for c in clauses if c.start <= match.start < c.end), "assert")
+        clause = next((c for c in clauses if c.start <= match.start < c.end), None)
+        stance = clause.stance if clause else "assert"
+        if clause and _EXCEPTED.search(text[clause.start:match.start]):
+            # "take your usual medicines, apart from metformin": the drug is the one left out
+            stance = {"oblige": "forbid", "permit": "forbid", "continue": "cease", "forbid": "permit"}.get(stance, stance)
         found.append(DrugMention(match.phrase, generic, classes, match.start, match.end, stance))
     return tuple(found)
 

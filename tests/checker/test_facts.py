@@ -97,3 +97,16 @@ def test_two_imperatives_joined_by_and_are_two_clauses():
 
 def test_leave_out_stops_a_drug():
     assert drug("You can leave out your amlodipine today.", "amlodipine").stance == "cease"
+
+
+def test_a_drug_left_out_by_an_exception_is_not_recommended():
+    assert drug("Take your usual tablets with water, apart from ramipril.", "ramipril").stance == "forbid"
+
+
+def test_a_trailing_condition_keeps_its_list_together():
+    facts = facts_of("You need an ECG before the scan if you are over 70, have angina, or take digoxin.")
+    assert drug(facts.text, "digoxin").stance == "condition"
+
+
+def test_a_leading_condition_after_an_introduction_still_ends_at_its_comma():
+    assert drug("At home, if the pain is bad, you can take ibuprofen.", "ibuprofen").stance == "permit"
