@@ -72,7 +72,7 @@ def _rate(quantity: Quantity) -> tuple[float, float] | None:
 
 
 _ROLE_GROUPS = {"duration": "span", "after": "span", "before": "before", "deadline": "deadline", "interval": "interval",
-                "measure": "measure"}
+                "measure": "measure", "stated_limit": "stated_limit"}
 
 
 def _comparable(a: Quantity, b: Quantity) -> bool:
@@ -157,7 +157,10 @@ def _conflicting(doc: Facts, src: Facts, dq: Quantity, sq: Quantity, authoritati
     trigger = (doc.is_conditional or bool(doc.escalations)) and (src.is_conditional or bool(src.escalations))
     threshold = trigger and _is_threshold(doc, dq) and _is_threshold(src, sq)
     # a measured value or target range ("TSH 1 to 2" vs "0.5 to 4") is one value, not a limit to stay inside
-    exact = threshold or (dq.role == sq.role == "measure" and dq.bound == sq.bound == "exact")
+    exact = (threshold or (dq.role == sq.role == "measure" and dq.bound == sq.bound == "exact")
+             # "the most you should take is 3 g" states what the limit is: another limit contradicts it,
+             # while "take no more than 3 g" is advice that may stay inside a 4 g limit
+             or ("stated_limit" in (dq.role, sq.role) and dq.bound == sq.bound == "max"))
     return _numbers_conflict(dq, sq, authoritative, exact)
 
 

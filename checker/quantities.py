@@ -504,18 +504,43 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     if per_match and not interval:
         per = _per_label(per_match)
         cursor = per_match.end()
+        late = _AFTER_BOUND.match(masked, cursor)  # "one drink a day at most"
+        if late and not after and late.group("b").lower() in {"at most", "at the most", "maximum", "max",
+                                                               "at least", "minimum"}:
+            bound = "min" if late.group("b").lower() in {"at least", "minimum"} else "max"
+            cursor = late.end()
+    wide = masked[max(0, start - 100):start]
+    stated_limit = bound == "exact" and bool(_THE_MOST.search(wide))
+    if stated_limit:
+        bound = "max"  # "the most you should take in one day is 3 g"
+    if not per:
+        per = _per_before(wide)
     relation_match = _RELATION.match(masked, cursor)
     relation = ""
     if relation_match:
         word = relation_match.group("rel").lower()
         relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand", "in advance"} else "after"
-    role = relation or _role(before)
+    role = relation or _role(before) or ("stated_limit" if stated_limit else "")
     if strict and (dimension == "count" or canonical == "hour" and per and _is_whole_days(text, start, cursor)):
         low, high = _strict_to_whole(bound, low, high, dimension)
     return Quantity(low=low, high=high, dimension=dimension, unit=canonical, bound=bound, start=span_start,
                     end=cursor, text=text[span_start:cursor], per=per, relation=relation, role=role,
                     interval=interval, core_end=core_end,
                     alternatives=converted)
+
+
+_THE_MOST = re.compile(r"\bthe (?:most|maximum)\b[^.;:]{0,80}\b(?:is|are)\s*$", re.IGNORECASE)
+_PER_BEFORE = re.compile(r"\b(?:in|per|each|every|within|over)\s+(?:one|a|an|1|any|any one|a single)\s+"
+                         r"(?P<u>day|24-hour period|week|month|hour)\b[^.;:]{0,60}$", re.IGNORECASE)
+
+
+def _per_before(before: str) -> str:
+    """A period named before the amount ("in one day ... is 3 grams"): the amount is per that period."""
+    match = _PER_BEFORE.search(before)
+    if not match:
+        return ""
+    unit = match.group("u").lower()
+    return "day" if unit.startswith("24") else unit
 
 
 def _role(before: str) -> str:

@@ -113,3 +113,25 @@ def test_a_strict_bound_in_days_equals_the_same_bound_in_hours():
 ])
 def test_and_a_half_adds_half_the_unit(text, hours):
     assert only(text).low == pytest.approx(hours)
+
+
+def test_a_period_named_before_the_amount_is_its_per_period():
+    from checker.quantities import quantities
+
+    (amount,) = [q for q in quantities("The most ibuprofen you should take in one day is 1,200 mg.") if q.unit == "milligram"]
+    assert (amount.per, amount.bound, amount.role) == ("day", "max", "stated_limit")
+
+
+def test_at_most_after_the_period_bounds_the_amount():
+    from checker.quantities import quantities
+
+    (amount,) = quantities("Coffee: two cups a day at most.")
+    assert (amount.per, amount.bound) == ("day", "max")
+
+
+def test_a_stated_maximum_contradicts_another_maximum_but_advice_inside_it_does_not(engine):
+    stated = engine.judge.verdict("The most ibuprofen you should take in one day is 1,200 mg.",
+                                  "Do not take more than 2,400 mg of ibuprofen in 24 hours.", 0.8)
+    assert stated and stated[0].kind == "numeric"
+    assert engine.judge.verdict("Take no more than 1,200 mg of ibuprofen a day.",
+                                "Do not take more than 2,400 mg of ibuprofen in 24 hours.", 0.8) is None
