@@ -279,7 +279,31 @@ def _time_bounded(clause: Clause, facts: Facts) -> bool:
     return any(clause.start <= q.start < clause.end and q.dimension == "time" for q in facts.quantities)
 
 
+_APPLICABILITY = re.compile(r"\b(?:does|do|doesn't|don't|will) not apply\b|\bdoes ?n[o']t apply\b", re.IGNORECASE)
+_RESTRICTIVE = re.compile(r"\b(?:who|whose|that|which)\b", re.IGNORECASE)
+
+
+def _different_conditions(doc: Facts, src: Facts) -> bool:
+    """Both rules hold only under a condition, and the conditions share no word: two cases
+    ("if you still have problems, tell ..." vs "if you have made a full recovery, no need to")."""
+    return doc.is_conditional and src.is_conditional and bool(doc.condition) and bool(src.condition) and not (
+        doc.condition & src.condition)
+
+
+def _restricted_subject(clause: Clause, negative: Facts, positive: Facts) -> bool:
+    """"Babies who have more than 500 ml of formula do not need ...": the rule is for a subgroup
+    the other statement never names."""
+    subject = negative.text[clause.start:clause.cue_start]
+    match = _RESTRICTIVE.search(subject)
+    if not match:
+        return False
+    restriction = content(subject[match.end():]) - GENERIC
+    return bool(restriction) and not restriction & positive.stems
+
+
 def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if _APPLICABILITY.search(doc.text) or _APPLICABILITY.search(src.text) or _different_conditions(doc, src):
+        return None  # "it does not apply to ..." says whom a rule is for, not what to do
     for negative, positive, negative_is_doc in ((src, doc, False), (doc, src, True)):
         for clause in _negative_clauses(negative):
             objects = clause.objects - _drug_stems(negative)
@@ -340,7 +364,7 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
         return None  # "not for 6 weeks" vs "after 3 weeks" is a numeric question
     if clause.stance == "cease" and stance == "oblige":
         return None  # "stop X" vs "take X" are sequential steps more often than a clash
-    if _exception_for_subgroup(clause, negative, positive):
+    if _exception_for_subgroup(clause, negative, positive) or _restricted_subject(clause, negative, positive):
         return None
     if _UNTIL.search(negative.text) and any(group == "after" for group, _, _ in positive.relations):
         return None  # "not until the stitches are out" is "once the stitches are out"
@@ -365,7 +389,7 @@ def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
             if banned.stance != "forbid" or _combination(forbidding, banned):
                 continue
             for drug in recommending.drugs:
-                if polarity(drug.stance) != POSITIVE or drug.stance == "assert" and not _recommends(recommending):
+                if polarity(drug.stance) != POSITIVE or drug.stance == "assert" and not _recommends(recommending, drug):
                     continue
                 if any(d.generic == drug.generic and polarity(d.stance) == NEGATIVE for d in recommending.drugs):
                     continue
@@ -411,8 +435,17 @@ def _combination(facts: Facts, banned) -> bool:
     return clause is not None and bool(_COMBINATION.search(facts.text[clause.start:clause.end]))
 
 
-def _recommends(facts: Facts) -> bool:
-    return any(c.stance in {"permit", "oblige", "continue"} for c in facts.clauses)
+_INSTEAD = re.compile(r"\binstead\b|\brather\b|\bchoose\b|\bswitch to\b", re.IGNORECASE)
+
+
+def _recommends(facts: Facts, drug) -> bool:
+    """A drug named in a plain statement is recommended when the statement recommends something,
+    unless it recommends something else in its place ("X can make you drowsy, so take Y instead")."""
+    recommending = [c for c in facts.clauses if c.stance in {"permit", "oblige", "continue"}]
+    if not recommending:
+        return False
+    own = any(c.start <= drug.start < c.end for c in recommending)
+    return own or not any(_INSTEAD.search(facts.text[c.start:c.end]) for c in recommending)
 
 
 def _same_or_member(generic: str, classes: frozenset[str], banned) -> bool:
@@ -431,8 +464,9 @@ def _different_drug(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
         return None
     doc_generics = {d.generic for d in doc.drugs}
     src_generics = {d.generic for d in src.drugs}
-    if doc_generics & src_generics or len(doc_generics) > 1 and len(src_generics) > 1:
-        return None  # two lists of drugs ("X and Y are safe", "Z and W are safe") are options, not rivals
+    named_doc, named_src = doc_generics - {""}, src_generics - {""}
+    if doc_generics & src_generics or len(named_doc) > 1 or len(named_src) > 1:
+        return None  # a list of drugs ("X and Y are safe") gives options, not one rival choice
     doc_classes = set().union(*(d.classes for d in doc_drugs)) & _STRONG_CLASSES
     src_classes = set().union(*(d.classes for d in src_drugs)) & _STRONG_CLASSES
     if doc_classes & src_classes or not (doc_classes or src_classes):

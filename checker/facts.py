@@ -168,7 +168,8 @@ def content(text: str) -> frozenset[str]:
                      if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
 
 
-_EXCEPTED = re.compile(r"\b(?:apart from|except(?: for)?|other than|but not|with the exception of)\s+(?:\w+\s+){0,3}$",
+_EXCEPTED = re.compile(r"\b(?:apart from|except(?: for)?|other than|but not|with the exception of|see (?:below|overleaf|"
+                       r"page \d+|the next section) for)\s+(?:\w+\s+){0,3}$",
                        re.IGNORECASE)
 _PASSIVE_BAN = re.compile(r"allowed|permitted|prohibited|forbidden|off.limits|not safe|unsafe|banned", re.IGNORECASE)
 _CEASE_NEXT = re.compile(r"\s*(?:stop|stopping|avoid|give up|cut out|pause|miss|skip|interrupt|discard)\b",

@@ -231,7 +231,39 @@ def _service_before(text: str, position: int) -> str:
     return ""
 
 
+_HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+               "ten": 10, "eleven": 11, "twelve": 12}
+_WORD_CLOCK = re.compile(r"(?<![\w:.])(?P<h>one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
+                         r"(?:\s+o'clock)?\s+(?P<part>in the morning|in the afternoon|in the evening|at night)\b",
+                         re.IGNORECASE)
+
+
+def _word_clock_times(text: str) -> list[ClockTime]:
+    """"eight in the morning", "6 in the evening", "ten at night"."""
+    found = []
+    for match in _WORD_CLOCK.finditer(text):
+        word = match.group("h").lower()
+        hour = _HOUR_WORDS.get(word) or int(word)
+        if not 1 <= hour <= 12:
+            continue
+        part = match.group("part").lower()
+        later = part != "in the morning" and not (part == "at night" and hour == 12)
+        minutes = ((hour % 12) + (12 if later and hour != 12 else 0)) * 60
+        if part == "in the morning" and hour == 12:
+            minutes = 0
+        found.append(ClockTime(minutes, match.start(), match.end(), match.group(0)))
+    return found
+
+
 def clock_times(text: str) -> list[ClockTime]:
+    """Clock times: "8 a.m.", "18:00", "noon", "eight in the morning", in reading order."""
+    numeric = _numeric_clock_times(text)
+    taken = [(c.start, c.end) for c in numeric]
+    words = [c for c in _word_clock_times(text) if not any(s < c.end and c.start < e for s, e in taken)]
+    return sorted(numeric + words, key=lambda c: c.start)
+
+
+def _numeric_clock_times(text: str) -> list[ClockTime]:
     found = []
     for match in _CLOCK.finditer(text):
         if match.group("word"):

@@ -322,3 +322,28 @@ def test_waiting_for_the_midwife_s_next_visit_is_a_downgrade_from_999(engine):
 def test_a_ban_written_as_off_limits_agrees_with_must_not(engine):
     assert verdict(engine, "Swimming is off-limits until the wound has healed.",
                    "You must not swim until the wound has healed.") is None
+
+
+def test_a_possible_side_effect_is_not_a_permission(engine):
+    assert verdict(engine, "Antihistamines like Piriton can make you drowsy, so take cetirizine instead.",
+                   "Avoid sedating antihistamines such as Piriton before driving.") is None
+
+
+def test_rules_under_conditions_that_share_nothing_are_two_cases(engine):
+    assert verdict(engine, "If it has healed by then, you do not need to see the nurse.",
+                   "If it still leaks after 5 days, you must see the nurse.") is None
+
+
+def test_a_rule_for_a_subgroup_named_by_who_is_not_a_clash_with_the_general_rule(engine):
+    assert verdict(engine, "Children need a booster dose at 4 years.",
+                   "Children who had the combined vaccine do not need a booster dose.") is None
+
+
+def test_a_statement_of_whom_a_protocol_applies_to_is_not_a_rule(engine):
+    assert verdict(engine, "Day-case patients usually have a shorter fast, set by the nurse.",
+                   "It does not apply to day-case patients.") is None
+
+
+def test_an_item_left_for_later_by_see_below_is_not_recommended_here(engine):
+    assert verdict(engine, "Take your usual medicines with water (see below for insulin).",
+                   "Take your usual medicines, apart from insulin, which you should stop.") is None

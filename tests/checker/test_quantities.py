@@ -135,3 +135,14 @@ def test_a_stated_maximum_contradicts_another_maximum_but_advice_inside_it_does_
     assert stated and stated[0].kind == "numeric"
     assert engine.judge.verdict("Take no more than 1,200 mg of ibuprofen a day.",
                                 "Do not take more than 2,400 mg of ibuprofen in 24 hours.", 0.8) is None
+
+
+@pytest.mark.parametrize("text, minutes", [
+    ("Come in at eight in the morning.", [480]),
+    ("The desk is staffed from seven in the morning until nine at night.", [420, 1260]),
+    ("Call before 6 in the evening.", [1080]),
+])
+def test_clock_times_in_words_are_read(text, minutes):
+    from checker.quantities import clock_times
+
+    assert [c.minutes for c in clock_times(text)] == minutes
