@@ -33,11 +33,20 @@ def scope_line(pieces: Sequence[Piece]) -> str:
 def populations(statement: Statement, use_scope: bool = True) -> frozenset[str]:
     """The populations a statement is about: its own words first, then its headings, then the file's scope."""
     # populations_of, not facts_of: alignment asks this of many statements it never judges
-    for text in (statement.text, " ".join(statement.context), statement.scope if use_scope else ""):
-        found = populations_of(text) if text else frozenset()
+    found = populations_of(statement.text)
+    if found:
+        return _narrow(found, statement.text)
+    for heading in reversed(statement.context):  # the nearest heading (or list lead-in) first
+        found = populations_of(heading)
         if found:
-            return _narrow(found, text)
-    return frozenset()
+            return _narrow(found, heading)
+        if _READER.search(heading):
+            return frozenset()  # "Looking after yourself" under "Going home with your baby": the reader
+    found = populations_of(statement.scope) if use_scope and statement.scope else frozenset()
+    return _narrow(found, statement.scope) if found else frozenset()
+
+
+_READER = re.compile(r"\b(?:yourself|you|your own)\b", re.IGNORECASE)
 
 
 def _narrow(found: frozenset[str], text: str) -> frozenset[str]:

@@ -103,3 +103,14 @@ def test_a_protocol_line_sharing_only_a_name_does_not_cover_a_statement():
     refunds = Statement("protocols/p.md", "protocol", "We never refund a missed visit.", 0, 10)
     assert not shares_topic(policy, address)
     assert shares_topic(policy, refunds)
+
+
+def test_a_section_addressed_to_the_reader_is_not_about_the_baby_in_the_title():
+    from checker.scope import populations
+
+    mother = Statement("documents/m/leaflet.md", ROLE_DOCUMENT, "Rest when you can and drink plenty.", 0, 10,
+                       context=("Home with your new baby", "Looking after yourself"))
+    baby = Statement("documents/m/leaflet.md", ROLE_DOCUMENT, "Feed on demand.", 0, 10,
+                     context=("Home with your new baby", "Feeding"))
+    assert populations(mother) == frozenset()
+    assert populations(baby) == frozenset({"infant"})
