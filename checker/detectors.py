@@ -636,13 +636,28 @@ def _roles() -> frozenset[str]:
 
 def _effective_relations(facts: Facts) -> set[str]:
     """Before/after cues, reading "do not X until Y" as "X after Y"."""
-    relations = set()
+    return {group for group, _, _ in _read_relations(facts)}
+
+
+def _read_relations(facts: Facts) -> list[tuple[str, int, int]]:
+    """Each before/after cue as what it means: "do not X until Y" and "not before" are "after"."""
+    relations = []
     for group, start, end in facts.relations:
         clause = next((c for c in facts.clauses if c.start <= start < c.end), None)
         forbidden_until = (_UNTIL.fullmatch(facts.text[start:end]) and clause is not None
                            and polarity(clause.stance) == NEGATIVE)
-        relations.add("after" if forbidden_until else group)
+        # "not before one", "no need to have one beforehand": the time itself is negated
+        negated_time = (_NOT_JUST_BEFORE.search(facts.text[max(0, start - 12):start]) is not None
+                        or clause is not None and clause.stance == "no_need")
+        if forbidden_until:
+            group = "after"
+        elif negated_time:
+            group = {"before": "after", "after": "before"}[group]
+        relations.append((group, start, end))
     return relations
+
+
+_NOT_JUST_BEFORE = re.compile(r"\b(?:not|never)\s*$", re.IGNORECASE)
 
 
 def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None:
@@ -651,8 +666,9 @@ def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | N
         return None
     if _has_related_quantities(doc) and _has_related_quantities(src) or doc.clocks or src.clocks:
         return None
-    dr = doc.relations[0]
-    sr = src.relations[0]
+    doc_relations = sorted(_read_relations(doc), key=lambda r: r[1])
+    src_relations = sorted(_read_relations(src), key=lambda r: r[1])
+    dr, sr = doc_relations[0], src_relations[0]
     topic = _relation_context(doc, dr[1]) & _relation_context(src, sr[1]) - _roles()
     if not topic:
         return None

@@ -347,3 +347,15 @@ def test_a_statement_of_whom_a_protocol_applies_to_is_not_a_rule(engine):
 def test_an_item_left_for_later_by_see_below_is_not_recommended_here(engine):
     assert verdict(engine, "Take your usual medicines with water (see below for insulin).",
                    "Take your usual medicines, apart from insulin, which you should stop.") is None
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("Have your coffee just before the test, so it wears off by the next one.",
+     "If you drink coffee, have it just after the test, not before it."),
+    ("We will take your swab after the scan, so there is no need to have one beforehand.",
+     "You need a swab taken in the week before your scan."),
+])
+def test_a_negated_time_reads_as_the_opposite_time(engine, doc, src):
+    result = verdict(engine, doc, src)
+    assert result and result[0].kind == "timing"
+    assert result[0].explanation.split()[0] != result[0].explanation.split(" vs ")[1].split()[0]
