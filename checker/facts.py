@@ -163,9 +163,16 @@ def _split_condition(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def content(text: str) -> frozenset[str]:
-    """Stems of the informative words of a text, the unit every overlap test counts in."""
-    return frozenset(stem(w) for w in words(text)
-                     if w not in STOPWORDS and w not in _STOP_EXTRA and not w[0].isdigit() and len(w) > 1)
+    """Stems of the informative words of a text, the unit every overlap test counts in; a
+    hyphenated word counts as its last part too ("mini-stroke" is also "stroke")."""
+    stems = set()
+    for word in words(text):
+        if word in STOPWORDS or word in _STOP_EXTRA or word[0].isdigit() or len(word) <= 1:
+            continue
+        stems.add(stem(word))
+        if "-" in word and len(word.rsplit("-", 1)[1]) > 2:
+            stems.add(stem(word.rsplit("-", 1)[1]))
+    return frozenset(stems)
 
 
 _EXCEPTED = re.compile(r"\b(?:apart from|except(?: for)?|other than|but not|with the exception of|see (?:below|overleaf|"
