@@ -88,6 +88,7 @@ def evaluate_corpus(engine: Engine, corpus: Path, scorer: Path) -> SetResult:
     """Scan a labelled corpus as a user would and score it; the notes give recall per kind, the
     candidate recall (planted pairs the judge was shown), pairs judged per statement, and the
     scan's time against embedding its statements alone."""
+    engine.store.model.encode(["warm up"])  # the model loads once per process; a scan does not pay for it
     with tempfile.TemporaryDirectory(prefix="touchpoint-cold-") as cache:
         cold = Engine(dataclasses.replace(engine.settings, cache_dir=cache))  # the same loaded model
         started = time.perf_counter()
