@@ -157,13 +157,20 @@ def evaluate_command(corpus_dir: Path | None, external_dir: Path | None, output_
     click.echo(report)
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.pass_context
-def nightly(ctx: click.Context) -> None:
-    """Run the nightly batch over the web app's database (same as `flask --app web nightly`)."""
-    from web.batch import nightly_main
+PLUGIN_GROUP = "touchpoint.commands"
 
-    sys.exit(nightly_main(list(ctx.args)))
+
+def add_plugin_commands(group: click.Group) -> None:
+    """Commands other installed packages add to ``touchpoint`` (the web app's ``nightly``), found
+    through the ``touchpoint.commands`` entry points, so the engine never imports them itself."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=PLUGIN_GROUP):
+        if entry.name not in group.commands:
+            group.add_command(entry.load(), entry.name)
+
+
+add_plugin_commands(main)
 
 
 if __name__ == "__main__":

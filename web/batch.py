@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
+import click
 import numpy as np
 from sqlalchemy import Engine as DatabaseEngine, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -1268,6 +1269,14 @@ def progress_text(run: CheckRun, session: Session | None = None) -> str:
     if row.phase in ("embedding", "aligning", "checking") and row.total:
         return f"{row.phase}: {row.done:,} / {row.total:,} statements, {100 * row.done // row.total}%{due}"
     return {"planned": "planned" + due, "starting": "starting"}.get(row.phase, row.phase)
+
+
+@click.command(name="nightly", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                                "help_option_names": []})
+@click.pass_context
+def nightly_cli(ctx: click.Context) -> None:
+    """Run the nightly batch over the web app's database (same as `flask --app web nightly`)."""
+    sys.exit(nightly_main(list(ctx.args)))
 
 
 def register_batch_commands(app: Any) -> None:
