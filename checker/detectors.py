@@ -483,7 +483,12 @@ def _different_drug(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
 def _situation(facts: Facts) -> frozenset[str]:
     people = {w.rstrip("s") for w in load("scope")["generic_people"]}
     base = facts.condition if facts.condition else facts.stems
-    return frozenset(s for s in base if s not in GENERIC and s not in people and s.rstrip("s") not in people)
+    return frozenset(s for s in base if s not in GENERIC and s not in people and s.rstrip("s") not in people
+                     and s not in _NOT_SITUATION)
+
+
+# "another mini-stroke" and "any new stroke symptoms" describe one situation
+_NOT_SITUATION = frozenset({"another", "new", "any", "other", "again", "further", "more"})
 
 
 def _level(facts: Facts) -> tuple[float, object]:

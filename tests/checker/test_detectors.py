@@ -359,3 +359,9 @@ def test_a_negated_time_reads_as_the_opposite_time(engine, doc, src):
     result = verdict(engine, doc, src)
     assert result and result[0].kind == "timing"
     assert result[0].explanation.split()[0] != result[0].explanation.split(" vs ")[1].split()[0]
+
+
+def test_another_episode_and_a_new_one_are_the_same_situation(engine):
+    result = verdict(engine, "If you have another seizure, book a GP appointment for the same week.",
+                     "Call 999 if you have a new seizure, even if it stops quickly.", 0.6)
+    assert result and result[0].kind == "action"
