@@ -515,6 +515,8 @@ def action(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     level_src, top_src = _level(src)
     if abs(level_doc - level_src) < 0.5:
         return None
+    if top_doc.label == top_src.label and abs(level_doc - level_src) <= 0.5:
+        return None  # the same kind of help, said with more or less urgency ("call X" vs "call X straight away")
     downgraded = level_doc < level_src
     severity = "high" if downgraded and level_src >= 3 else "medium"
     doc_words = doc.text[top_doc.start:top_doc.end]

@@ -365,3 +365,8 @@ def test_another_episode_and_a_new_one_are_the_same_situation(engine):
     result = verdict(engine, "If you have another seizure, book a GP appointment for the same week.",
                      "Call 999 if you have a new seizure, even if it stops quickly.", 0.6)
     assert result and result[0].kind == "action"
+
+
+def test_the_same_kind_of_help_with_more_urgency_is_no_action_clash(engine):
+    assert verdict(engine, "Call the Stoma Nurse on 555-0188 if the skin around your stoma is sore.",
+                   "Call the Stoma Nurse at 555-0188 straight away if the skin around your stoma is sore.") is None
