@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Sequence
 
-from checker.facts import facts_of, populations_of, qualifiers_of
+from checker.facts import GENERIC, facts_of, populations_of, qualifiers_of
 from checker.lexicon import load, stem
 from checker.records import Piece, Statement
 
@@ -99,7 +99,7 @@ def scope_terms(text: str) -> frozenset[str]:
     """Informative words of a title or scope line (whom and what a file covers)."""
     generic = set(load("scope")["generic_people"]) | {"applie", "appli", "applies", "northgate", "hospital", "home",
                                                       "going", "standard", "instruction", "rule", "general"}
-    stems = facts_of(text).stems - _TIME_WORDS
+    stems = facts_of(text).stems - _TIME_WORDS - GENERIC
     return frozenset(s for s in stems if s not in generic and len(s) > 2)
 
 
