@@ -383,7 +383,38 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
 
 # --- medication ----------------------------------------------------------------------------
 
+_PURPOSE = re.compile(r"\b(?:for|to (?:lower|reduce|bring down|bring|treat|relieve|ease|control|settle|help with))\s+"
+                      r"(?:the |a |an |your |any |mild |bad )?(?P<what>[a-z][a-z-]+(?:\s+(?:or|and)\s+[a-z-]+|"
+                      r"\s+(?:down|pain|aches?|[a-z]+ache))?)",
+                      re.IGNORECASE)
+_NOT_PURPOSE = frozenset({"day", "days", "week", "weeks", "hour", "hours", "month", "months", "year", "years", "life",
+                          "long", "now", "example", "instance", "children", "adults", "babies", "anyone", "people",
+                          "you", "them", "it", "this", "that", "at", "up", "more", "less", "the", "a", "an", "one",
+                          "two", "three", "first", "next", "last", "another", "at least", "both", "all"})
+
+
+def _purposes(facts: Facts) -> frozenset[str]:
+    """What a statement takes its drugs for ("for pain", "to lower a temperature")."""
+    found: set[str] = set()
+    for match in _PURPOSE.finditer(facts.text):
+        words_of = match.group("what").lower().split()
+        if words_of[0] in _NOT_PURPOSE:
+            continue
+        found |= content(" ".join(w for w in words_of if w not in {"or", "and", "down"}))
+        if match.group(0).lower().startswith("to "):
+            found |= content(match.group(0).split()[1])
+    return frozenset(found)
+
+
+def _different_purposes(doc: Facts, src: Facts) -> bool:
+    """"Paracetamol is fine for pain" and "do not take paracetamol to lower a temperature" are two uses."""
+    doc_purposes, src_purposes = _purposes(doc), _purposes(src)
+    return bool(doc_purposes) and bool(src_purposes) and not doc_purposes & src_purposes
+
+
 def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if _different_purposes(doc, src):
+        return None
     for forbidding, recommending, doc_forbids in ((src, doc, False), (doc, src, True)):
         for banned in forbidding.drugs:
             if banned.stance != "forbid" or _combination(forbidding, banned):

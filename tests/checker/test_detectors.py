@@ -370,3 +370,19 @@ def test_another_episode_and_a_new_one_are_the_same_situation(engine):
 def test_the_same_kind_of_help_with_more_urgency_is_no_action_clash(engine):
     assert verdict(engine, "Call the Stoma Nurse on 555-0188 if the skin around your stoma is sore.",
                    "Call the Stoma Nurse at 555-0188 straight away if the skin around your stoma is sore.") is None
+
+
+def test_one_drug_for_two_different_purposes_is_no_medication_clash(engine):
+    assert verdict(engine, "Paracetamol is fine for toothache.",
+                   "Do not take paracetamol to lower a temperature before you have called us.") is None
+
+
+def test_the_same_purpose_still_clashes(engine):
+    result = verdict(engine, "Paracetamol is fine for a temperature.",
+                     "Do not take paracetamol to lower a temperature before you have called us.")
+    assert result and result[0].kind == "medication"
+
+
+def test_anti_inflammatory_painkillers_are_nsaids_not_every_painkiller(engine):
+    assert verdict(engine, "Paracetamol is fine for the aches.",
+                   "Do not take anti-inflammatory painkillers such as naproxen.") is None
