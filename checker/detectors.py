@@ -301,6 +301,14 @@ def _restricted_subject(clause: Clause, negative: Facts, positive: Facts) -> boo
     return bool(restriction) and not restriction & positive.stems
 
 
+_DAYTIME = re.compile(r"\b(?:during the day|in the daytime|daytime|by day)\b", re.IGNORECASE)
+_NIGHTTIME = re.compile(r"\b(?:at night|overnight|nights?|in bed|while you sleep|bedtime)\b", re.IGNORECASE)
+
+
+def _day_or_night(text: str) -> set[str]:
+    return ({"day"} if _DAYTIME.search(text) else set()) | ({"night"} if _NIGHTTIME.search(text) else set())
+
+
 def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if _APPLICABILITY.search(doc.text) or _APPLICABILITY.search(src.text) or _different_conditions(doc, src):
         return None  # "it does not apply to ..." says whom a rule is for, not what to do
@@ -366,6 +374,8 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
         return None  # "stop X" vs "take X" are sequential steps more often than a clash
     if _exception_for_subgroup(clause, negative, positive) or _restricted_subject(clause, negative, positive):
         return None
+    if _day_or_night(negative.text[clause.start:clause.end]) ^ _day_or_night(positive.text) == {"day", "night"}:
+        return None  # "wear it at night" and "no need to wear it during the day" split the day between them
     if _UNTIL.search(negative.text) and any(group == "after" for group, _, _ in positive.relations):
         return None  # "not until the stitches are out" is "once the stitches are out"
     if _WEEKDAY.search(negative.text[clause.start:clause.end]) and positive.hours:

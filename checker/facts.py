@@ -175,8 +175,9 @@ def content(text: str) -> frozenset[str]:
     return frozenset(stems)
 
 
-_EXCEPTED = re.compile(r"\b(?:apart from|except(?: for)?|other than|but not|with the exception of|see (?:below|overleaf|"
-                       r"page \d+|the next section) for)\s+(?:\w+\s+){0,3}$",
+_DEFERRED = re.compile(r"\bsee (?:below|overleaf|page \d+|the next section|further down) (?:for|about)\s+(?:\w+\s+){0,3}$",
+                       re.IGNORECASE)
+_EXCEPTED = re.compile(r"\b(?:apart from|except(?: for)?|other than|but not|with the exception of)\s+(?:\w+\s+){0,3}$",
                        re.IGNORECASE)
 _PASSIVE_BAN = re.compile(r"allowed|permitted|prohibited|forbidden|off.limits|not safe|unsafe|banned", re.IGNORECASE)
 _CEASE_NEXT = re.compile(r"\s*(?:stop|stopping|avoid|give up|cut out|pause|miss|skip|interrupt|discard)\b",
@@ -246,7 +247,9 @@ def _drugs(text: str, clauses: tuple[Clause, ...]) -> tuple[DrugMention, ...]:
         generic, classes = table[match.phrase]
         clause = next((c for c in clauses if c.start <= match.start < c.end), None)
         stance = clause.stance if clause else "assert"
-        if clause and _EXCEPTED.search(text[clause.start:match.start]):
+        if clause and _DEFERRED.search(text[clause.start:match.start]):
+            stance = "condition"  # "(see below for metformin)": its rule is given elsewhere
+        elif clause and _EXCEPTED.search(text[clause.start:match.start]):
             # "take your usual medicines, apart from metformin": the drug is the one left out
             stance = {"oblige": "forbid", "permit": "forbid", "continue": "cease", "forbid": "permit"}.get(stance, stance)
         found.append(DrugMention(match.phrase, generic, classes, match.start, match.end, stance))

@@ -386,3 +386,8 @@ def test_the_same_purpose_still_clashes(engine):
 def test_anti_inflammatory_painkillers_are_nsaids_not_every_painkiller(engine):
     assert verdict(engine, "Paracetamol is fine for the aches.",
                    "Do not take anti-inflammatory painkillers such as naproxen.") is None
+
+
+def test_a_rule_for_the_night_and_a_waiver_for_the_day_split_the_day(engine):
+    assert verdict(engine, "Wear the splint at night for six weeks.",
+                   "You do not need to wear the splint during the day.") is None

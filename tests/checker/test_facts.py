@@ -110,3 +110,7 @@ def test_a_trailing_condition_keeps_its_list_together():
 
 def test_a_leading_condition_after_an_introduction_still_ends_at_its_comma():
     assert drug("At home, if the pain is bad, you can take ibuprofen.", "ibuprofen").stance == "permit"
+
+
+def test_a_drug_referred_to_a_later_section_has_no_stance_here():
+    assert drug("Take your usual tablets with water (see below for warfarin).", "warfarin").stance == "condition"
