@@ -109,11 +109,16 @@ _TIME_WORDS = frozenset(stem(w) for w in ("second", "minute", "hour", "day", "we
 
 
 def statement_names_scope(statement: Statement, source: Statement) -> bool:
-    """True when the statement itself names what the source's file is about (its title or scope)."""
-    terms = scope_terms(" ".join((source.scope, *source.context[:1])))
-    if not terms:
-        return False
-    return len(terms & facts_of(statement.text).stems) >= 1
+    """True when the statement itself names what the source's file is about: a word of its title,
+    two words of its scope line, or the patients the scope line is for ("for a baby with a fever"
+    vs "Applies to: babies under one year")."""
+    stems = facts_of(statement.text).stems
+    title = scope_terms(source.context[0]) if source.context else frozenset()
+    if title & stems:
+        return True
+    if len(scope_terms(source.scope) & stems) >= 2 if source.scope else False:
+        return True
+    return bool(source.scope) and bool(populations_of(statement.text) & populations_of(source.scope))
 
 
 __all__ = ["scope_line", "populations", "compatible", "scope_terms", "statement_names_scope", "qualifiers_of"]

@@ -114,3 +114,15 @@ def test_a_section_addressed_to_the_reader_is_not_about_the_baby_in_the_title():
                      context=("Home with your new baby", "Feeding"))
     assert populations(mother) == frozenset()
     assert populations(baby) == frozenset({"infant"})
+
+
+def test_a_statement_names_a_protocol_s_topic_by_its_title_or_its_patients_not_one_scope_word():
+    from checker.scope import statement_names_scope
+
+    protocol = Statement("protocols/gout.md", "protocol", "Rest the joint.", 0, 10,
+                         context=("Gout flare care",), scope="Applies to: adults with gout who have a fever or swelling.")
+    babies = Statement("protocols/b.md", "protocol", "Feed little and often.", 0, 10,
+                       context=("Feeding when unwell",), scope="Applies to: babies under one year.")
+    assert statement_names_scope(Statement("d/a.md", "document", "Gout pain settles in days.", 0, 10), protocol)
+    assert not statement_names_scope(Statement("d/a.md", "document", "For a fever, drink more.", 0, 10), protocol)
+    assert statement_names_scope(Statement("d/a.md", "document", "For a baby with a cold, use saline.", 0, 10), babies)
