@@ -1,0 +1,71 @@
+"""What every detector shares: the :class:`Verdict` a detector returns, the :class:`PairContext` it is
+given, and helpers several detectors use (what a statement is about, how its words read back)."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from checker.facts import GENERIC, Facts, content
+from checker.lexicon import stem, words
+
+
+_TOLERANCE = 0.006
+_ANCHORS = frozenset("surgery procedure operation appointment arrival arriv visit discharge colonoscopy admission "
+                     "first second last then scan test".split())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str
+    confidence: float
+    explanation: str
+    doc_spans: tuple[tuple[int, int], ...]
+    source_spans: tuple[tuple[int, int], ...]
+    facts: tuple[tuple[str, str], ...]
+    severity: str = "medium"
+
+
+@dataclass(frozen=True)
+class PairContext:
+    similarity: float
+    doc_vs_doc: bool
+
+
+def _subject(facts: Facts, skip: list[tuple[int, int]]) -> frozenset[str]:
+    """Informative words outside the given spans: what the statement is about."""
+    text = list(facts.text)
+    for start, end in skip:
+        for index in range(start, end):
+            text[index] = " "
+    return content("".join(text)) - GENERIC - _ANCHORS
+
+
+def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:
+    skip_a = [(q.start, q.core_end) for q in a.quantities]
+    skip_b = [(q.start, q.core_end) for q in b.quantities]
+    shared = _subject(a, skip_a) & _subject(b, skip_b)
+    return shared if len(shared) >= minimum else frozenset()
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=_TOLERANCE, abs_tol=1e-9)
+
+
+def _drug_stems(facts: Facts) -> set[str]:
+    stems: set[str] = set()
+    for drug in facts.drugs:
+        stems |= content(drug.name)
+    return stems
+
+
+_UNTIL = re.compile(r"\b(?:until|till|not before|no sooner than)\b", re.IGNORECASE)
+
+
+def _surface(facts: Facts, stems: frozenset[str]) -> str:
+    """The words of the statement behind some stems, as written."""
+    seen = []
+    for word in words(facts.text):
+        if stem(word) in stems and word not in seen:
+            seen.append(word)
+    return ", ".join(seen) or ", ".join(sorted(stems))

@@ -1,0 +1,66 @@
+"""Contact contradictions: a different phone number for the same service, or different opening hours."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from rapidfuzz import fuzz
+
+from checker.detectors.base import PairContext, Verdict, _shares_subject
+from checker.facts import Facts
+from checker.schedule import Hours, same_number
+
+
+# --- contact -------------------------------------------------------------------------------
+
+def contact(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    return _phone(doc, src, ctx) or _hours(doc, src, ctx)
+
+
+def _unnamed_phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    """"Call 555-0173 to book physiotherapy" names no service before the number: near-identical
+    statements with one number each that differs are about the same line."""
+    if len(doc.phones) != 1 or len(src.phones) != 1 or ctx.similarity < 0.75:
+        return None
+    dp, sp = doc.phones[0], src.phones[0]
+    if same_number(dp.digits, sp.digits) or (dp.service and sp.service) or not _shares_subject(doc, src, 2):
+        return None
+    return Verdict("contact", 0.8, f"{dp.text} vs {sp.text}", ((dp.start, dp.end),), ((sp.start, sp.end),),
+                   (("document", dp.text), ("source", sp.text)))
+
+
+def _phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    unnamed = _unnamed_phone(doc, src, ctx)
+    if unnamed:
+        return unnamed
+    for dp in doc.phones:
+        if not dp.service:
+            continue
+        same_service = [sp for sp in src.phones if sp.service and fuzz.token_set_ratio(dp.service, sp.service) >= 90]
+        if not same_service or any(same_number(sp.digits, dp.digits) for sp in same_service):
+            continue
+        sp = same_service[0]
+        return Verdict("contact", 0.9, f"{dp.service}: {dp.text} vs {sp.text}", ((dp.start, dp.end),),
+                       ((sp.start, sp.end),), (("document", dp.text), ("source", sp.text), ("service", dp.service)))
+    return None
+
+
+_DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _hours(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if not doc.hours or not src.hours or not _shares_subject(doc, src) or ctx.similarity < 0.55:
+        return None
+    return hours_clash(doc.hours, src.hours)
+
+
+def hours_clash(doc_hours: Sequence[Hours], src_hours: Sequence[Hours]) -> Verdict | None:
+    """Opening hours of one place that differ on a day both give."""
+    for dh in doc_hours:
+        for sh in src_hours:
+            days = dh.days & sh.days
+            if days and (dh.opens, dh.closes) != (sh.opens, sh.closes):
+                names = _DAY_NAMES[min(days)] if len(days) == 1 else f"{_DAY_NAMES[min(days)]}-{_DAY_NAMES[max(days)]}"
+                shown = lambda h: "closed" if h.opens == h.closes == 0 else h.text
+                return Verdict("contact", 0.85, f"{names}: {shown(dh)} vs {shown(sh)}", ((dh.start, dh.end),),
+                               ((sh.start, sh.end),), (("document", dh.text), ("source", sh.text)))
+    return None

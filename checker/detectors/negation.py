@@ -1,0 +1,133 @@
+"""Negation contradictions: one statement forbids, stops or denies what the other allows or requires."""
+from __future__ import annotations
+
+import re
+
+from checker.detectors.base import PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface
+from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, polarity
+
+
+# --- negation ------------------------------------------------------------------------------
+
+def _negative_clauses(facts: Facts) -> list[Clause]:
+    return [c for c in facts.clauses if polarity(c.stance) == NEGATIVE and c.objects]
+
+
+def _covered(item: frozenset[str], stems: frozenset[str]) -> bool:
+    """Most of one forbidden item ("hot tub", "water down formula") is named by the other statement."""
+    return bool(item) and len(item & stems) / len(item) >= 0.5 and len(item & stems) >= min(2, len(item))
+
+
+def _exception_for_subgroup(clause: Clause, negative: Facts, positive: Facts) -> bool:
+    """"Controlled medicines can't be refilled online" restricts a subgroup the other statement never names."""
+    subject_drugs = [d for d in negative.drugs if clause.start <= d.start < clause.cue_start]
+    positive_drugs = {d.generic for d in positive.drugs} | set().union(*(d.classes for d in positive.drugs))
+    return any(not ({d.generic} | d.classes) & positive_drugs for d in subject_drugs)
+
+
+def _time_bounded(clause: Clause, facts: Facts) -> bool:
+    return any(clause.start <= q.start < clause.end and q.dimension == "time" for q in facts.quantities)
+
+
+_APPLICABILITY = re.compile(r"\b(?:does|do|doesn't|don't|will) not apply\b|\bdoes ?n[o']t apply\b", re.IGNORECASE)
+_RESTRICTIVE = re.compile(r"\b(?:who|whose|that|which)\b", re.IGNORECASE)
+
+
+def _different_conditions(doc: Facts, src: Facts) -> bool:
+    """Both rules hold only under a condition, and the conditions share no word: two cases
+    ("if you still have problems, tell ..." vs "if you have made a full recovery, no need to")."""
+    return doc.is_conditional and src.is_conditional and bool(doc.condition) and bool(src.condition) and not (
+        doc.condition & src.condition)
+
+
+def _restricted_subject(clause: Clause, negative: Facts, positive: Facts) -> bool:
+    """"Babies who have more than 500 ml of formula do not need ...": the rule is for a subgroup
+    the other statement never names."""
+    subject = negative.text[clause.start:clause.cue_start]
+    match = _RESTRICTIVE.search(subject)
+    if not match:
+        return False
+    restriction = content(subject[match.end():]) - GENERIC
+    return bool(restriction) and not restriction & positive.stems
+
+
+_DAYTIME = re.compile(r"\b(?:during the day|in the daytime|daytime|by day)\b", re.IGNORECASE)
+_NIGHTTIME = re.compile(r"\b(?:at night|overnight|nights?|in bed|while you sleep|bedtime)\b", re.IGNORECASE)
+
+
+def _day_or_night(text: str) -> set[str]:
+    return ({"day"} if _DAYTIME.search(text) else set()) | ({"night"} if _NIGHTTIME.search(text) else set())
+
+
+def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
+    if _APPLICABILITY.search(doc.text) or _APPLICABILITY.search(src.text) or _different_conditions(doc, src):
+        return None  # "it does not apply to ..." says whom a rule is for, not what to do
+    for negative, positive, negative_is_doc in ((src, doc, False), (doc, src, True)):
+        for clause in _negative_clauses(negative):
+            objects = clause.objects - _drug_stems(negative)
+            if not objects:
+                continue
+            verdict = _opposed(clause, objects, negative, positive, negative_is_doc, ctx)
+            if verdict:
+                return verdict
+    return None
+
+
+_STANCE_ORDER = ("permit", "continue", "oblige", "assert")
+
+
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bweekends?\b", 2)
+
+
+_THIRD_PARTY = re.compile(
+    r"\b(?:an? (?:adult|grown-up|friend|relative|family member|carer|caregiver|driver|nurse|doctor|pharmacist)|"
+    r"someone|somebody|another person|your (?:driver|escort|carer|caregiver)|the (?:nurse|doctor|pharmacist|staff))\b",
+    2)
+
+
+def _third_party(facts: Facts, clause: Clause) -> bool:
+    """"An adult must drive you home" obliges someone else, not the patient."""
+    return bool(clause.cue and _THIRD_PARTY.search(facts.text[clause.start:clause.cue_start]))
+
+
+def _positive_stance(facts: Facts) -> str | None:
+    stances = {c.stance for c in facts.clauses if polarity(c.stance) == POSITIVE}
+    return next((s for s in _STANCE_ORDER if s in stances), None)
+
+
+def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive: Facts, negative_is_doc: bool,
+             ctx: PairContext) -> Verdict | None:
+    stance = _positive_stance(positive)
+    if stance is None:
+        return None
+    blocked = set().union(*(c.stems for c in positive.clauses if polarity(c.stance) != POSITIVE))
+    free = [c for c in positive.clauses if polarity(c.stance) == POSITIVE and not _third_party(positive, c)]
+    positive_stems = frozenset().union(*(c.stems for c in free)) - blocked
+    hits = objects & positive_stems
+    drugs = _drug_stems(negative)
+    if not hits or not any(_covered(item - drugs - _ANCHORS, positive_stems) for item in clause.items):
+        return None
+    if stance == "assert" and ctx.similarity < 0.5:
+        return None
+    other = next(c for c in free if hits & c.stems)
+    if _time_bounded(clause, negative) and any(_time_bounded(c, positive) for c in free):
+        return None  # "not for 6 weeks" vs "after 3 weeks" is a numeric question
+    if clause.stance == "cease" and stance == "oblige":
+        return None  # "stop X" vs "take X" are sequential steps more often than a clash
+    if _exception_for_subgroup(clause, negative, positive) or _restricted_subject(clause, negative, positive):
+        return None
+    if _day_or_night(negative.text[clause.start:clause.end]) ^ _day_or_night(positive.text) == {"day", "night"}:
+        return None  # "wear it at night" and "no need to wear it during the day" split the day between them
+    if _UNTIL.search(negative.text) and any(group == "after" for group, _, _ in positive.relations):
+        return None  # "not until the stitches are out" is "once the stitches are out"
+    if _WEEKDAY.search(negative.text[clause.start:clause.end]) and positive.hours:
+        return None  # "closed on Sundays" beside opening hours is the schedule, not a clash
+    neg_span, pos_span = (clause.cue_start, clause.end), (other.start, other.end)
+    said = {"forbid": "forbidden", "cease": "stopped", "no_need": "not needed", "deny": "denied"}[clause.stance]
+    allowed = {"permit": "allowed", "continue": "continued", "oblige": "required", "assert": "stated"}[stance]
+    topic = _surface(negative, hits)
+    doc_side, src_side = ((said, allowed) if negative_is_doc else (allowed, said))
+    spans = (neg_span, pos_span) if negative_is_doc else (pos_span, neg_span)
+    confidence = 0.85 if stance in {"permit", "continue"} else 0.75
+    return Verdict("negation", confidence, f"{topic}: {doc_side} vs {src_side}", (spans[0],), (spans[1],),
+                   (("document", doc_side), ("source", src_side), ("topic", topic)))
