@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from checker.facts import NEGATIVE, facts_of, polarity
+from checker.facts import NEGATIVE, content, facts_of, polarity
 from checker.lexicon import stem
 from checker.records import Statement
 from checker.scope import compatible, statement_names_scope
@@ -151,7 +151,7 @@ def shares_key_terms(a: Statement, b: Statement) -> bool:
             if polarity(clause.stance) != NEGATIVE:
                 continue
             # "Flowers are not allowed": what is forbidden can stand before the cue
-            subject = facts_of(negative.text[clause.start:clause.cue_start]).stems if clause.cue else frozenset()
+            subject = content(negative.text[clause.start:clause.cue_start]) if clause.cue else frozenset()
             if (clause.objects | subject) & other.stems:
                 return True
     generics_a = {d.generic for d in facts_a.drugs if d.generic}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz
@@ -36,6 +37,7 @@ _SPELLINGS = ((re.compile(r"centre\b"), "center"), (re.compile(r"\btheatre\b"), 
               (re.compile(r"\boesophag"), "esophag"), (re.compile(r"\banaesthe"), "anesthe"))
 
 
+@lru_cache(maxsize=65_536)
 def canonical_name(name: str) -> str:
     """A service or place name with British and US spellings made one ("Centre" = "Center")."""
     name = name.lower()

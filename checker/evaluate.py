@@ -111,7 +111,7 @@ def evaluate_corpus(engine: Engine, corpus: Path, scorer: Path) -> SetResult:
 
 def _raw_embedding_seconds(engine: Engine, loaded) -> float:
     """Encoding every statement of a corpus with the model, no cache: the floor a scan pays."""
-    texts = [s.text for s in loaded.protocols + loaded.documents]
+    texts = [s.judged_text for s in loaded.protocols + loaded.documents]
     started = time.perf_counter()
     engine.store.model.encode(texts)
     return max(time.perf_counter() - started, 1e-6)

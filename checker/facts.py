@@ -207,14 +207,14 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
         tail = text[cue_end:end] if cues else piece
         stop = _OBJECT_STOP.search(tail)
         objects = content(tail[:stop.start()] if stop else tail) - GENERIC - _PEOPLE
-        if (stance in {"permit", "assert", "deny"} or stance == "forbid" and _PASSIVE_BAN.search(cue)) and cues:
-            objects = objects | (content(text[start:cue_start]) - GENERIC)  # "flowers are not allowed"
+        passive_ban = bool(cues) and stance == "forbid" and bool(_PASSIVE_BAN.search(cue))  # "flowers are not allowed"
+        if (stance in {"permit", "assert", "deny"} and cues) or passive_ban:
+            objects = objects | (content(text[start:cue_start]) - GENERIC)
         object_text = tail[:stop.start()] if stop else tail
         items = tuple(item for item in (content(part) - GENERIC - _PEOPLE for part in _ITEM_SPLIT.split(object_text))
                       if item)
-        if stance == "forbid" and cues and _PASSIVE_BAN.search(cue):
-            subject = content(text[start:cue_start]) - GENERIC - _PEOPLE
-            items = items + ((subject,) if subject else ())
+        subject = content(text[start:cue_start]) - GENERIC - _PEOPLE if passive_ban else frozenset()
+        items = items + ((subject,) if subject else ())
         result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, content(piece), items))
     return tuple(result)
 

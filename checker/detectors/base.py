@@ -69,3 +69,13 @@ def _surface(facts: Facts, stems: frozenset[str]) -> str:
         if stem(word) in stems and word not in seen:
             seen.append(word)
     return ", ".join(seen) or ", ".join(sorted(stems))
+
+
+def _clause_words(facts: Facts, position: int, leave_out: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Words of the clause holding ``position``, less ``leave_out``; the whole statement's words
+    when that clause says little ("..., once a day in the evening")."""
+    for clause in facts.clauses:
+        if clause.start <= position < clause.end:
+            stems = clause.stems - leave_out
+            return stems if len(stems) >= 2 else facts.stems
+    return facts.stems

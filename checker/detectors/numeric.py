@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from checker.detectors.base import PairContext, Verdict, _close, _shares_subject
+from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _shares_subject
 from checker.facts import Facts, content
 from checker.quantities import Quantity
 
@@ -37,12 +37,8 @@ def _comparable(a: Quantity, b: Quantity) -> bool:
 
 
 def _clause_stems(facts: Facts, quantity: Quantity) -> frozenset[str]:
-    """Words of the clause holding a quantity (the whole statement when that clause says little)."""
-    for clause in facts.clauses:
-        if clause.start <= quantity.start < clause.end:
-            stems = content(facts.text[clause.start:clause.end]) - content(quantity.text)
-            return stems if len(stems) >= 2 else facts.stems
-    return facts.stems
+    """Words of the clause holding a quantity, the quantity's own words left out."""
+    return _clause_words(facts, quantity.start, content(quantity.text))
 
 
 def _interval(quantity: Quantity) -> tuple[float, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from checker.detectors.base import PairContext, Verdict, _UNTIL, _close, _drug_stems, _shares_subject, _surface
+from checker.detectors.base import PairContext, Verdict, _UNTIL, _clause_words, _close, _drug_stems, _shares_subject, _surface
 from checker.facts import GENERIC, NEGATIVE, Facts, polarity
 from checker.lexicon import content_stems, load, stem
 
@@ -52,11 +52,10 @@ def _parts(facts: Facts) -> set[str]:
     return parts
 
 
-def _clause_words(facts: Facts, position: int) -> frozenset[str]:
+def _timed_words(facts: Facts, position: int) -> frozenset[str]:
     """Informative words of the clause around ``position``, day-part words left out."""
-    clause = next((c for c in facts.clauses if c.start <= position < c.end), None)
-    found = (clause.stems if clause else facts.stems) - GENERIC - _DAY_PART_STEMS
-    return found if len(found) >= 2 else facts.stems - GENERIC - _DAY_PART_STEMS  # "..., once a day in the evening"
+    leave_out = GENERIC | _DAY_PART_STEMS
+    return _clause_words(facts, position, leave_out) - leave_out
 
 
 _DAY_PART_STEMS = frozenset(stem(w) for w in ("morning", "evening", "night", "nights", "bedtime", "day", "tonight",
@@ -76,7 +75,7 @@ def _day_parts(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | None
     spans = lambda f: ([(s, e) for _, s, e in f.day_parts if not _in_negative_clause(f, s) and not _any_time(f, s)]
                        + [(c.start, c.end) for c in f.clocks])
     ds, ss = spans(doc)[0], spans(src)[0]
-    common = _clause_words(doc, ds[0]) & _clause_words(src, ss[0])
+    common = _timed_words(doc, ds[0]) & _timed_words(src, ss[0])
     if len(common) < 2 and not common & _drug_stems(doc) & _drug_stems(src):
         return None  # "shield at night" and "drops in the morning" set the times of two different things
     (dp,), (sp,) = doc_parts, src_parts

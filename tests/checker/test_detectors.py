@@ -319,36 +319,6 @@ def test_waiting_for_the_midwife_s_next_visit_is_a_downgrade_from_999(engine):
     assert result and result[0].kind == "action"
 
 
-def test_a_ban_written_as_off_limits_agrees_with_must_not(engine):
-    assert verdict(engine, "Swimming is off-limits until the wound has healed.",
-                   "You must not swim until the wound has healed.") is None
-
-
-def test_a_possible_side_effect_is_not_a_permission(engine):
-    assert verdict(engine, "Antihistamines like Piriton can make you drowsy, so take cetirizine instead.",
-                   "Avoid sedating antihistamines such as Piriton before driving.") is None
-
-
-def test_rules_under_conditions_that_share_nothing_are_two_cases(engine):
-    assert verdict(engine, "If it has healed by then, you do not need to see the nurse.",
-                   "If it still leaks after 5 days, you must see the nurse.") is None
-
-
-def test_a_rule_for_a_subgroup_named_by_who_is_not_a_clash_with_the_general_rule(engine):
-    assert verdict(engine, "Children need a booster dose at 4 years.",
-                   "Children who had the combined vaccine do not need a booster dose.") is None
-
-
-def test_a_statement_of_whom_a_protocol_applies_to_is_not_a_rule(engine):
-    assert verdict(engine, "Day-case patients usually have a shorter fast, set by the nurse.",
-                   "It does not apply to day-case patients.") is None
-
-
-def test_an_item_left_for_later_by_see_below_is_not_recommended_here(engine):
-    assert verdict(engine, "Take your usual medicines with water (see below for insulin).",
-                   "Take your usual medicines, apart from insulin, which you should stop.") is None
-
-
 @pytest.mark.parametrize("doc, src", [
     ("Have your coffee just before the test, so it wears off by the next one.",
      "If you drink coffee, have it just after the test, not before it."),
@@ -367,27 +337,37 @@ def test_another_episode_and_a_new_one_are_the_same_situation(engine):
     assert result and result[0].kind == "action"
 
 
-def test_the_same_kind_of_help_with_more_urgency_is_no_action_clash(engine):
-    assert verdict(engine, "Call the Stoma Nurse on 555-0188 if the skin around your stoma is sore.",
-                   "Call the Stoma Nurse at 555-0188 straight away if the skin around your stoma is sore.") is None
-
-
-def test_one_drug_for_two_different_purposes_is_no_medication_clash(engine):
-    assert verdict(engine, "Paracetamol is fine for toothache.",
-                   "Do not take paracetamol to lower a temperature before you have called us.") is None
-
-
 def test_the_same_purpose_still_clashes(engine):
     result = verdict(engine, "Paracetamol is fine for a temperature.",
                      "Do not take paracetamol to lower a temperature before you have called us.")
     assert result and result[0].kind == "medication"
 
 
-def test_anti_inflammatory_painkillers_are_nsaids_not_every_painkiller(engine):
-    assert verdict(engine, "Paracetamol is fine for the aches.",
-                   "Do not take anti-inflammatory painkillers such as naproxen.") is None
+# Consistent pairs written for the general mechanisms: none may be flagged.
+CONSISTENT = [
+    pytest.param("Swimming is off-limits until the wound has healed.",
+                 "You must not swim until the wound has healed.", id="off-limits is a ban"),
+    pytest.param("Antihistamines like Piriton can make you drowsy, so take cetirizine instead.",
+                 "Avoid sedating antihistamines such as Piriton before driving.", id="a possible side effect"),
+    pytest.param("If it has healed by then, you do not need to see the nurse.",
+                 "If it still leaks after 5 days, you must see the nurse.", id="conditions that share nothing"),
+    pytest.param("Children need a booster dose at 4 years.",
+                 "Children who had the combined vaccine do not need a booster dose.", id="a subgroup named by who"),
+    pytest.param("Day-case patients usually have a shorter fast, set by the nurse.",
+                 "It does not apply to day-case patients.", id="whom a rule applies to"),
+    pytest.param("Take your usual medicines with water (see below for insulin).",
+                 "Take your usual medicines, apart from insulin, which you should stop.", id="see below for"),
+    pytest.param("Call the Stoma Nurse on 555-0188 if the skin around your stoma is sore.",
+                 "Call the Stoma Nurse at 555-0188 straight away if the skin around your stoma is sore.", id="the same help, more urgent"),
+    pytest.param("Paracetamol is fine for toothache.",
+                 "Do not take paracetamol to lower a temperature before you have called us.", id="two purposes"),
+    pytest.param("Paracetamol is fine for the aches.",
+                 "Do not take anti-inflammatory painkillers such as naproxen.", id="anti-inflammatory painkillers"),
+    pytest.param("Wear the splint at night for six weeks.",
+                 "You do not need to wear the splint during the day.", id="night and day"),
+]
 
 
-def test_a_rule_for_the_night_and_a_waiver_for_the_day_split_the_day(engine):
-    assert verdict(engine, "Wear the splint at night for six weeks.",
-                   "You do not need to wear the splint during the day.") is None
+@pytest.mark.parametrize("doc, src", CONSISTENT)
+def test_consistent_pairs_the_general_mechanisms_keep_apart_are_no_finding(engine, doc, src):
+    assert verdict(engine, doc, src) is None

@@ -4,15 +4,14 @@ in either order, and each statement overlapping its expected text."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
+from checker.candidates import text_matches as overlaps  # the scorer's overlap rule
 from checker.corpus import list_files, load_corpus
 from checker.records import DocumentError
 
-WORD = re.compile(r"[a-z0-9]+(?:[.,:/-][a-z0-9]+)*")
 
 KNOWN_MISSES = {
     ("documents/pharmacy/pharmacy-phone-line-script.txt",
@@ -26,20 +25,6 @@ PROTOCOL = b"# Fasting\n\nDo not eat any food for 6 hours before your surgery.\n
 
 def pair(finding) -> frozenset[str]:
     return frozenset((finding.statement.uid, finding.source.uid))
-
-
-def norm(text: str) -> str:
-    return " ".join(WORD.findall(text.lower()))
-
-
-def overlaps(predicted: str, expected: str) -> bool:
-    a, b = norm(predicted), norm(expected)
-    if not a or not b:
-        return False
-    if a in b or b in a:
-        return True
-    wa, wb = set(a.split()), set(b.split())
-    return len(wa & wb) / min(len(wa), len(wb)) >= 0.6 and len(wa & wb) / max(len(wa), len(wb)) >= 0.4
 
 
 def matches(found: dict, want: dict) -> bool:
