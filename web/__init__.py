@@ -67,12 +67,13 @@ def _persistent_secret_key(instance: Path) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from web import auth, db, errors, views_support
+    from web import auth, db, errors, headers, views_support
 
     db.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     views_support.init_app(app)
 
 

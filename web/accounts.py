@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.auth import hash_password
+from web.auth import check_password, hash_password, revoke_sessions
 from web.library import slugify
 from web.models import ROLES, Department, User
 from web.views_support import parse_id
@@ -80,4 +80,23 @@ def update_user(user: User, role: str, department: Department | None, active: bo
     user.active = active
     user.display_name = display_name.strip()[:200] or user.display_name
     if password:
-        user.password_hash = hash_password(password)
+        set_password(user, password)
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password for ``user``; every session the user has ends (see ``revoke_sessions``)."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+    user.password_hash = hash_password(password)
+    revoke_sessions(user)
+
+
+def change_own_password(user: User, current: str, new: str, confirmation: str) -> None:
+    """The user's own change: the current password proves it is them; raises :class:`AccountError`."""
+    if not check_password(user, current):
+        raise AccountError("Your current password is not right.")
+    if new != confirmation:
+        raise AccountError("The new password and its confirmation differ.")
+    if new == current:
+        raise AccountError("The new password must differ from the current one.")
+    set_password(user, new)

@@ -68,7 +68,11 @@ def edit_user(user_id: int):
         return _users_page(400)
     record(g.user, "update_user", "user", user.id, f"role={user.role} active={user.active}")
     session.commit()
-    flash(f"User {user.username} updated.", "success")
+    if myself and (form.get("role", user.role) != user.role or form.get("active") != "on"):
+        flash(f"User {user.username} updated, but not your own role or access: another administrator "
+              "must change those.", "error")
+    else:
+        flash(f"User {user.username} updated.", "success")
     return redirect(url_for("admin.users"))
 
 

@@ -5,6 +5,7 @@ import functools
 import hashlib
 import secrets
 from typing import Callable, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template, request, session,
                    url_for)
@@ -27,6 +28,10 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
 
 
 def hash_token(token: str) -> str:
@@ -78,10 +83,26 @@ def _load_user() -> None:
     user_id = session.get("user_id")
     if user_id is not None:
         user = get_session().get(User, user_id)
-        if user is not None and user.active:
+        if user is not None and user.active and session.get("session_version") == user.session_version:
             g.user = user
         else:
             session.clear()
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in on this browser; the cookie holds the user's current session version."""
+    session.clear()
+    session["user_id"] = user.id
+    session["session_version"] = user.session_version
+    session.permanent = False
+
+
+def revoke_sessions(user: User) -> None:
+    """End every session ``user`` has, on every browser: a replayed old cookie no longer works.
+
+    Flask's sessions live in signed cookies, so the server cannot delete them; it counts instead,
+    and a cookie whose version is not the user's current one is refused."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def login_required(view: View) -> View:
@@ -158,7 +179,15 @@ class Permissions:
 
 
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """``target`` when it is a same-origin relative path, else the dashboard.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as ``/``, so "/<tab>/evil.example"
+    and "/<backslash>evil.example" would both leave the site: any control character, whitespace or
+    backslash refuses the target, as does anything with a scheme or host."""
+    if not target or any(ord(char) < 0x21 or ord(char) == 0x7F or char == "\\" for char in target):
+        return url_for("dashboard.index")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
         return target
     return url_for("dashboard.index")
 
@@ -170,9 +199,7 @@ def login():
     if request.method == "POST":
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
-            session.clear()
-            session["user_id"] = user.id
-            session.permanent = False
+            start_session(user)
             return redirect(safe_next(request.args.get("next")))
         flash("Unknown username or wrong password.", "error")
         return render_template("login.html"), 401
@@ -181,6 +208,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if g.get("user") is not None:
+        revoke_sessions(g.user)
+        get_session().commit()
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -190,6 +220,26 @@ def logout():
 @login_required
 def profile():
     return render_template("profile.html", token=None)
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    from web.accounts import AccountError, change_own_password
+
+    form = request.form
+    try:
+        change_own_password(g.user, form.get("current_password", ""), form.get("new_password", ""),
+                            form.get("confirm_password", ""))
+    except AccountError as error:
+        get_session().rollback()
+        flash(str(error), "error")
+        return render_template("profile.html", token=None), 400
+    record(g.user, "change_password", "user", g.user.id, "own password changed; other sessions ended")
+    get_session().commit()
+    start_session(g.user)  # this browser stays logged in; every other session has ended
+    flash("Your password is changed. Every other session you had is logged out.", "success")
+    return redirect(url_for("auth.profile"))
 
 
 @bp.post("/profile/token")

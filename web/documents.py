@@ -1,10 +1,12 @@
 """Department documents: list, upload, view with highlighted findings, versions and downloads."""
 from __future__ import annotations
 
+import io
 import mimetypes
 from collections import defaultdict
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for)
+from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, send_file,
+                   url_for)
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -144,10 +146,7 @@ def download(document_id: int, number: int):
 
 def file_response(filename: str, content: bytes) -> Response:
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0)
 
 
 def _store(department: Department, document: Document | None, form_template: str | None, **context):

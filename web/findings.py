@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy.orm import Session
 
 from web.audit import history, record
@@ -48,7 +48,7 @@ def export_csv():
     writer.writerow(CSV_COLUMNS)
     for finding in get_session().scalars(findings_query(g.user, Filters.from_args(request.args))):
         writer.writerow(csv_row(finding))
-    return _attachment(buffer.getvalue(), "text/csv; charset=utf-8", "findings.csv")
+    return _attachment(buffer.getvalue(), "text/csv", "findings.csv")
 
 
 @bp.get("/export.json")
@@ -60,9 +60,8 @@ def export_json():
 
 
 def _attachment(body: str, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return send_file(io.BytesIO(body.encode("utf-8")), mimetype=mimetype, as_attachment=True,
+                     download_name=filename, max_age=0)
 
 
 @bp.get("/<int:finding_id>")

@@ -64,6 +64,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     api_token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    # Bumped on logout and password change: a session cookie carrying an older number is refused.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
 
     department: Mapped[Optional[Department]] = relationship()
