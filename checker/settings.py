@@ -62,6 +62,10 @@ class Settings:
     database_url: str = "sqlite:///instance/touchpoint.sqlite3"
     secret_key: str = ""
     upload_max_bytes: int = 10 * 1024 * 1024
+    # plain text and Markdown are all words: a leaflet is a few kB, so this bounds a pasted dump
+    upload_text_max_bytes: int = 512 * 1024
+    upload_max_statements: int = 2000
+    statement_max_chars: int = 3000
     page_size: int = 25
     session_cookie_secure: bool = False
     # --- nightly batch ----------------------------------------------------------------------
@@ -104,6 +108,9 @@ _RANGES: dict[str, tuple[float, float]] = {
     "affinity_margin": (0.0, 2.0),
     "min_score": (0.0, 1.0),
     "upload_max_bytes": (1024, 1024**3),
+    "upload_text_max_bytes": (1024, 1024**3),
+    "upload_max_statements": (1, 10**6),
+    "statement_max_chars": (100, 10**6),
     "page_size": (1, 1000),
     "lock_stale_seconds": (1, 7 * 24 * 3600),
 }

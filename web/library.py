@@ -70,16 +70,51 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "department"
 
 
+TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+
+
 def _read(engine: Any, path: str, data: bytes, role: str, department: str = "") -> list[Statement]:
+    """The file's statements, or :class:`UploadError` when it is empty, unreadable or beyond the
+    upload limits (checked before the costly work: a limit refused costs no embedding)."""
+    name = PurePosixPath(path).name
     if not data:
-        raise UploadError(f"{PurePosixPath(path).name}: the file is empty.")
+        raise UploadError(f"{name}: the file is empty.")
+    limits = _settings()
+    if PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES and len(data) > limits.upload_text_max_bytes:
+        raise UploadError(f"{name}: a text file of {len(data) // 1024} kB is larger than the limit of "
+                          f"{limits.upload_text_max_bytes // 1024} kB for text and Markdown; split it into documents.")
     try:
-        return engine.read(path, data, role=role, department=department)
+        statements = engine.read(path, data, role=role, department=department)
     except DocumentError as error:
         raise UploadError(f"{PurePosixPath(path).name}: {error.reason}") from None
     except Exception:  # a reader bug must not turn a user's file into an error page
         log.exception("reading %s failed unexpectedly", path)
         raise UploadError(f"{PurePosixPath(path).name}: the file could not be read (it may be damaged).") from None
+    _check_statements(name, statements, limits)
+    return statements
+
+
+def _settings() -> Any:
+    return current_app.extensions["touchpoint_settings"]
+
+
+def _check_statements(name: str, statements: list[Statement], limits: Any) -> None:
+    if len(statements) > limits.upload_max_statements:
+        raise UploadError(f"{name}: {len(statements)} statements are more than the limit of "
+                          f"{limits.upload_max_statements} per file; split it into documents.")
+    longest = max((len(statement.text) for statement in statements), default=0)
+    if longest > limits.statement_max_chars:
+        raise UploadError(f"{name}: one sentence is {longest} characters long (the limit is "
+                          f"{limits.statement_max_chars}); the file does not read as patient information.")
+
+
+def check_same_type(current_filename: str, new_filename: str) -> None:
+    """A new version keeps its document's file type: a .docx uploaded over a .md is most likely the
+    wrong file, and the stored versions would no longer compare like for like."""
+    old, new = PurePosixPath(current_filename).suffix.lower(), PurePosixPath(new_filename).suffix.lower()
+    if old != new and {old, new} != {".md", ".markdown"} and {old, new} != {".html", ".htm"}:
+        raise UploadError(f"{new_filename}: this is a {new} file, but the document is a {old} file. "
+                          f"Upload the new version as {old}, or upload {new_filename} as a new document.")
 
 
 def _stored(statements: list[Statement]) -> list[StoredStatement]:
@@ -105,6 +140,8 @@ def add_document_version(session: Session, engine: Any, department: Department, 
     if document is not None and document.current is not None \
             and document.current.sha256 == hashlib.sha256(data).hexdigest():
         return document.current, False
+    if document is not None:
+        check_same_type(document.filename, name)
     statements = _read(engine, f"documents/{department.slug}/{name}", data, ROLE_DOCUMENT, department.slug)
     if document is None:
         document = Document(department=department, filename=name, title=title or title_from_filename(name))
@@ -137,6 +174,8 @@ def add_protocol_version(session: Session, engine: Any, filename: str | None, da
     if protocol is not None and protocol.current is not None \
             and protocol.current.sha256 == hashlib.sha256(data).hexdigest():
         return protocol.current, False
+    if protocol is not None:
+        check_same_type(protocol.filename, name)
     statements = _read(engine, f"protocols/{name}", data, ROLE_PROTOCOL)
     if protocol is None:
         protocol = Protocol(filename=name, title=title or title_from_filename(name))

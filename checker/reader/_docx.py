@@ -11,6 +11,11 @@ from docx.text.paragraph import Paragraph
 
 from checker.reader._blocks import Found
 
+# A .docx is a zip archive: these bound what unpacking may cost, so a small upload cannot expand
+# into gigabytes (a "zip bomb"). Real documents unpack to a few MB, text parts compress ~10x.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_MEMBER_RATIO = 100
+_RATIO_APPLIES_FROM = 1024 * 1024
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.I)
 _SPACES = re.compile(r"[^\S\n]+")
 
@@ -47,8 +52,21 @@ def _check_container(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if "word/document.xml" not in archive.namelist():
                 raise BadDocx("is not a valid .docx file (word/document.xml is missing)")
+            _check_unpacked_size(archive.infolist())
     except zipfile.BadZipFile as exc:
         raise BadDocx(f"is not a valid .docx file ({exc})") from exc
+
+
+def _check_unpacked_size(members: list[zipfile.ZipInfo]) -> None:
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise BadDocx(f"unpacks to {unpacked // (1024 * 1024)} MB, more than the limit of "
+                      f"{MAX_UNPACKED_BYTES // (1024 * 1024)} MB; it was refused as a possible zip bomb")
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= _RATIO_APPLIES_FROM and ratio > MAX_MEMBER_RATIO:
+            raise BadDocx(f"has a part ({member.filename}) that unpacks {ratio:.0f} times its packed size; "
+                          "it was refused as a possible zip bomb")
 
 
 def _style_name(paragraph: Paragraph) -> str:

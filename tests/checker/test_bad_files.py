@@ -98,6 +98,38 @@ def test_docx_with_broken_xml_is_reported() -> None:
     assert "not a valid .docx" in reason_for("sheet.docx", buffer.getvalue())
 
 
+def _with_extra_part(data: bytes, name: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            archive.writestr(item, source.read(item.filename))
+        archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_docx_part_that_unpacks_hundreds_of_times_its_size_is_refused_as_a_zip_bomb() -> None:
+    data = _with_extra_part(make_docx(lambda d: d.add_paragraph("Hi there.")), "word/media/filler.bin",
+                            b"\0" * (4 * 1024 * 1024))
+    assert len(data) < 100_000
+    reason = reason_for("sheet.docx", data)
+    assert "zip bomb" in reason and "word/media/filler.bin" in reason
+
+
+def test_a_docx_that_unpacks_beyond_the_total_limit_is_refused_before_unpacking() -> None:
+    from checker.reader._docx import MAX_UNPACKED_BYTES
+
+    part = bytes(range(256)) * (MAX_UNPACKED_BYTES // 256 // 2 + 1)  # two parts, together over the total
+    data = _with_extra_part(_with_extra_part(make_docx(lambda d: d.add_paragraph("Hi.")), "a.bin", part), "b.bin", part)
+    reason = reason_for("sheet.docx", data)
+    assert "unpacks to" in reason and "zip bomb" in reason
+
+
+def test_a_docx_with_a_large_real_picture_is_not_a_bomb() -> None:
+    picture = os.urandom(3 * 1024 * 1024)  # incompressible, like a photo
+    data = _with_extra_part(make_docx(lambda d: d.add_paragraph("Keep the dressing dry.")), "word/media/photo.jpg", picture)
+    assert extract("sheet.docx", data).blocks[0].text == "Keep the dressing dry."
+
+
 def test_old_doc_or_protected_office_file_named_docx() -> None:
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500
     assert "password-protected" in reason_for("sheet.docx", data)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from web.models import AuditEntry, Document, DocumentVersion, Finding, StoredStatement
-from web_support import LEAFLETS, build_app, document_id_from, login, seed_data, upload
+from web_support import LEAFLETS, build_app, document_id_from, login, new_version, seed_data, upload
 
 
 def _counts(db) -> tuple[int, ...]:
@@ -127,3 +127,59 @@ def test_a_new_protocol_version_rechecks_every_document_and_resolves_what_it_set
     assert settled.status == "resolved" and settled.resolved_by_run_id and settled.resolved_by_version_id is None
     page = client.get(f"/protocols/{seed['protocol']}").get_data(as_text=True)
     assert "version 2" in page and "Do not eat any food for 4 hours" in page
+
+
+# --- limits: what would cost a request minutes is refused at once, with nothing saved ------------
+
+def _limited_app(database_url, engine, engine_settings, **limits):
+    app = build_app(database_url, engine, engine_settings.replace(**limits))
+    seed = seed_data(app)
+    client = app.test_client()
+    login(client, "lead")
+    return app, seed, client
+
+
+@pytest.mark.parametrize("limits,data,message", [
+    ({"upload_text_max_bytes": 2048}, b"# Notes\n\n" + b"Rest at home today. " * 200, "larger than the limit of 2 kB"),
+    ({"upload_max_statements": 5}, b"# Notes\n\n" + b"".join(b"- Item number %d is here.\n" % i for i in range(8)),
+     "more than the limit of 5"),
+    ({"statement_max_chars": 300}, b"# Notes\n\n" + b"word " * 200 + b"\n", "characters long"),
+])
+def test_an_upload_over_a_content_limit_is_refused_with_the_limit_and_nothing_is_saved(
+        database_url, engine, engine_settings, limits, data, message):
+    app, seed, client = _limited_app(database_url, engine, engine_settings, **limits)
+    response = upload(client, seed["surgery"], "notes.md", data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert "notes.md" not in client.get("/documents").get_data(as_text=True)
+    app.extensions["touchpoint_db"].dispose()
+
+
+def test_a_docx_zip_bomb_is_refused_and_nothing_is_saved(client, seed, login_as, db):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(LEAFLETS["docx"]())) as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            archive.writestr(item, source.read(item.filename))
+        archive.writestr("word/media/bomb.bin", b"\0" * (8 * 1024 * 1024))
+    login_as("lead")
+    before = _counts(db)
+    response = upload(client, seed["surgery"], "leaflet.docx", buffer.getvalue())
+    assert response.status_code == 400
+    assert "zip bomb" in response.get_data(as_text=True)
+    assert _counts(db) == before
+
+
+def test_a_new_version_must_keep_the_documents_file_type(client, seed, login_as, db):
+    login_as("lead")
+    document_id = document_id_from(upload(client, seed["surgery"], "leaflet.md", LEAFLETS["md"]()))
+    before = _counts(db)
+    response = new_version(client, document_id, "leaflet.docx", LEAFLETS["docx"]())
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "is a .docx file, but the document is a .md file" in text
+    assert _counts(db) == before
+    assert new_version(client, document_id, "leaflet-v2.md", LEAFLETS["md"]() + b"\n- Rest today.\n").status_code == 302
