@@ -70,6 +70,8 @@ class Settings:
     session_cookie_secure: bool = False
     # --- nightly batch ----------------------------------------------------------------------
     lock_stale_seconds: int = 6 * 3600
+    # a worker process that takes longer than this over one chunk is killed; the chunk is redone here
+    chunk_timeout_seconds: int = 900
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some values changed, validated like the originals."""
@@ -113,6 +115,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "statement_max_chars": (100, 10**6),
     "page_size": (1, 1000),
     "lock_stale_seconds": (1, 7 * 24 * 3600),
+    "chunk_timeout_seconds": (1, 24 * 3600),
 }
 
 

@@ -1065,14 +1065,39 @@ _JUDGE_STATE: dict[str, Any] = {}
 
 
 def _die_with_parent() -> None:
-    """Pool initializer: a worker must not outlive a killed batch (Linux; best effort)."""
+    """Pool initializer: a worker must not outlive a killed batch (Linux; best effort), and
+    must die when the pool stops it. A forked worker inherits the batch's own SIGTERM handler,
+    which only asks for a stop after the chunk: the pool's SIGTERM would then be swallowed and
+    closing the pool would wait for the worker forever."""
     try:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:  # pragma: no cover - not Linux
         pass
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_POOL_EXIT_SECONDS = 10.0
+
+
+def stop_pool(pool: Any, grace: float = _POOL_EXIT_SECONDS) -> None:
+    """Terminate ``pool`` and wait at most ``grace`` seconds; workers still alive then are killed."""
+    import multiprocessing
+
+    def close() -> None:  # terminate() itself waits for each worker, with no timeout
+        pool.terminate()
+        pool.join()
+
+    closer = threading.Thread(target=close, name="nightly-pool-stop", daemon=True)
+    closer.start()
+    closer.join(grace)
+    if closer.is_alive():
+        log.error("judging workers did not stop within %.0f s; killing them", grace)
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        closer.join(grace)
 
 
 def _judge_paths(paths: list[str]) -> dict[str, list[Any]]:
@@ -1116,18 +1141,28 @@ class _Judges:
         document whose judging fails is recorded as an error there)."""
         if self._results is None:
             return None
+        import multiprocessing
+
         try:
-            return next(self._results)
+            return self._results.next(timeout=self.batch.settings.chunk_timeout_seconds)
         except StopIteration:
+            return None
+        except multiprocessing.TimeoutError:
+            log.error("a judging worker took over %s s on a chunk; stopping the workers and judging here",
+                      self.batch.settings.chunk_timeout_seconds)
+            self._shutdown()
             return None
         except Exception as error:  # judging failed in a worker: let the caller isolate it
             log.warning("judging a chunk in a worker failed (%s); judging it here", type(error).__name__)
             return None
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def _shutdown(self) -> None:
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            stop_pool(self._pool)
+        self._pool, self._results = None, None
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._shutdown()
         _JUDGE_STATE.clear()
 
 
