@@ -7,6 +7,7 @@ pairs it appears in.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -216,7 +217,21 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
         subject = content(text[start:cue_start]) - GENERIC - _PEOPLE if passive_ban else frozenset()
         items = items + ((subject,) if subject else ())
         result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, content(piece), items))
-    return tuple(result)
+    return _carry_dangling_cues(text, result)
+
+
+def _carry_dangling_cues(text: str, clauses: list[Clause]) -> tuple[Clause, ...]:
+    """"For 24 hours, do not: drive" (a list item read with its lead-in): a cue with nothing after
+    it but a colon governs the clause that follows, so that clause forbids, permits or states a
+    condition instead of merely stating."""
+    carried = list(clauses)
+    for index in range(len(carried) - 1):
+        lead, item = carried[index], carried[index + 1]
+        dangling = lead.stance not in {"assert", "neutral"} and not lead.objects and (lead.cue or lead.stance == "condition")
+        if dangling and item.stance == "assert" and text[lead.end:item.start].strip().startswith(":"):
+            carried[index + 1] = dataclasses.replace(item, stance=lead.stance, cue=lead.cue, cue_start=item.start,
+                                                     cue_end=item.start)
+    return tuple(carried)
 
 
 def _strongest(cues, label):

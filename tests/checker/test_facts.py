@@ -114,3 +114,15 @@ def test_a_leading_condition_after_an_introduction_still_ends_at_its_comma():
 
 def test_a_drug_referred_to_a_later_section_has_no_stance_here():
     assert drug("Take your usual tablets with water (see below for warfarin).", "warfarin").stance == "condition"
+
+
+@pytest.mark.parametrize("text, stance", [
+    ("For 24 hours after sedation, do not: drive, ride a bicycle or operate machinery", "forbid"),
+    ("You can: swim in the sea", "permit"),
+    ("Go to A&E if: you vomit", "condition"),
+    ("It is normal to have: some bruising", "assert"),
+])
+def test_a_list_item_read_with_its_lead_in_takes_the_lead_ins_stance(text, stance):
+    item = facts_of(text).clauses[-1]
+    assert stance == item.stance
+    assert text[item.start:item.end].strip() in text.split(":")[-1].strip()
