@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from checker.actions import action_families
 from checker.lexicon import PhraseMatcher, STOPWORDS, load, stem, words
 from checker.measures import is_age, measures
 from checker.quantities import ClockTime, Hours, Phone, Quantity, clock_times, opening_hours, phones, quantities
@@ -197,6 +198,12 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
             best = _strongest(cues, label)
             stance, cue = label[best.phrase], best.phrase
             cue_start, cue_end = start + best.start, start + best.end
+        if not cues and _imperative(piece):
+            stance, cue = "oblige", piece.split()[0]
+            cue_start = start + piece.index(cue)
+            cue_end = cue_start + len(cue)
+        if stance == "permit" and _possibility(text, start, cue_start, cue):
+            stance = "assert"  # "constipation can stop the catheter draining" says what may happen
         if _CONDITION_START.search(piece):
             stance = "condition"
         elif (stance == "forbid" and any(cue_end <= s < end for s, _ in limits)) or (
@@ -218,6 +225,33 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
         items = items + ((subject,) if subject else ())
         result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, content(piece), items))
     return _carry_dangling_cues(text, result)
+
+
+@lru_cache(maxsize=1)
+def _imperative_verbs() -> frozenset[str]:
+    return frozenset(load("cues")["imperative_start"])
+
+
+def _imperative(piece: str) -> bool:
+    """"Hold the ice pack against your skin": a clause opened by a bare verb instructs."""
+    first = words(piece[:40])
+    return bool(first) and first[0] in _imperative_verbs()
+
+
+_MODALS = frozenset({"can", "may", "could"})
+_READER = re.compile(r"\b(?:you|your|yourself|we|they|he|she|i|child|children|baby|babies|patients?|visitors?|"
+                     r"people|anyone|everyone|someone|adults?|mothers?|parents?|carers?|partners?|family)\b", re.IGNORECASE)
+_PASSIVE_AFTER = re.compile(r"\s+(?:also\s+)?be\s+\w+(?:ed|en|n|t)\b", re.IGNORECASE)
+
+
+def _possibility(text: str, start: int, cue_start: int, cue: str) -> bool:
+    """A bare modal permits a reader ("you can shower", "your child may eat"), an activity
+    ("swimming can start") or a passive ("can be taken"); after anything else it says what may
+    happen ("constipation can stop the catheter draining")."""
+    if cue.lower() not in _MODALS or _PASSIVE_AFTER.match(text, cue_start + len(cue)):
+        return False
+    subject = text[start:cue_start]
+    return bool(content(subject)) and not _READER.search(subject) and not action_families(subject)
 
 
 def _carry_dangling_cues(text: str, clauses: list[Clause]) -> tuple[Clause, ...]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from checker.actions import action_families
 from checker.detectors.base import PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, polarity
 
@@ -90,6 +91,28 @@ def _third_party(facts: Facts, clause: Clause) -> bool:
     return bool(clause.cue and _THIRD_PARTY.search(facts.text[clause.start:clause.cue_start]))
 
 
+def _same_action(negative_clause: Clause, negative: Facts, positive_clause: Clause, positive: Facts,
+                 stance: str) -> bool:
+    """Could the two clauses be about one action? Not when they name actions of different
+    families ("shower with the bag on" vs "do not disconnect the bag"). A bare statement
+    ("there is a bubble in the syringe") opposes a ban only when it names the banned action."""
+    banned = action_families(negative.text[negative_clause.start:negative_clause.end])
+    done = action_families(positive.text[positive_clause.start:positive_clause.end])
+    if stance == "assert" and negative_clause.stance in {"forbid", "cease"}:
+        return bool(banned & done)
+    return not (banned and done) or bool(banned & done)
+
+
+_EXCEPTION = re.compile(r"\b(?:except|unless|other than|apart from|only if|only when)\b(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def _is_the_exception(negative: Facts, positive_clause: Clause) -> bool:
+    """"Do not disconnect the bag, except when you change it" vs "change the bag every week":
+    the other statement does what the ban itself excepts."""
+    match = _EXCEPTION.search(negative.text)
+    return bool(match) and bool((content(match.group(1)) - GENERIC) & positive_clause.stems)
+
+
 def _positive_stance(facts: Facts) -> str | None:
     stances = {c.stance for c in facts.clauses if polarity(c.stance) == POSITIVE}
     return next((s for s in _STANCE_ORDER if s in stances), None)
@@ -110,6 +133,8 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
     if stance == "assert" and ctx.similarity < 0.5:
         return None
     other = next(c for c in free if hits & c.stems)
+    if not _same_action(clause, negative, other, positive, stance) or _is_the_exception(negative, other):
+        return None
     if _time_bounded(clause, negative) and any(_time_bounded(c, positive) for c in free):
         return None  # "not for 6 weeks" vs "after 3 weeks" is a numeric question
     if clause.stance == "cease" and stance == "oblige":

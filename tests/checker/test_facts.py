@@ -126,3 +126,24 @@ def test_a_list_item_read_with_its_lead_in_takes_the_lead_ins_stance(text, stanc
     item = facts_of(text).clauses[-1]
     assert stance == item.stance
     assert text[item.start:item.end].strip() in text.split(":")[-1].strip()
+
+
+@pytest.mark.parametrize("text, stance", [
+    ("Constipation can block the tube.", "assert"),       # what may happen
+    ("You can shower after a day.", "permit"),            # the reader may
+    ("Your child may go back to nursery.", "permit"),
+    ("Swimming can start after 2 weeks.", "permit"),      # an activity may
+    ("Paracetamol can be taken with food.", "permit"),    # a passive permission
+])
+def test_can_and_may_permit_only_a_reader_an_activity_or_a_passive(text, stance):
+    assert facts_of(text).clauses[0].stance == stance
+
+
+@pytest.mark.parametrize("text", ["Hold the cold pack on the bruise.", "Wrap the ice in a towel.", "Change the bag weekly."])
+def test_a_clause_opened_by_a_bare_verb_is_an_instruction(text):
+    assert facts_of(text).clauses[0].stance == "oblige"
+
+
+def test_stay_off_and_keep_off_forbid():
+    assert facts_of("Stay off alcohol this week.").clauses[0].stance == "forbid"
+    assert facts_of("Keep off the leg for two days.").clauses[0].stance == "forbid"

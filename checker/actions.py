@@ -1,0 +1,38 @@
+"""What a clause is about doing: families of actions (eating, bathing, driving, lifting, ...).
+
+Two rules that share an object word but name actions of different families, such as "shower
+with the leg bag in place" and "do not disconnect the leg bag", are about different things, and
+one cannot forbid what the other allows. ``lexicons/actions.json`` holds the vocabulary.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from checker.lexicon import PhraseMatcher, load, stem, words
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict[str, str], PhraseMatcher, dict[str, str]]:
+    single: dict[str, str] = {}
+    phrases: dict[str, str] = {}
+    for family, entries in load("actions")["families"].items():
+        for entry in entries:
+            if " " in entry:
+                phrases[entry.lower()] = family
+            else:
+                single[stem(entry)] = family
+    return single, PhraseMatcher(phrases), phrases
+
+
+def action_families(text: str) -> frozenset[str]:
+    """The families of the actions ``text`` names (empty when it names none we know)."""
+    single, matcher, phrases = _tables()
+    found = {phrases[match.phrase] for match in matcher.find(text)}
+    found.update(single[stem(word)] for word in words(text) if stem(word) in single)
+    return frozenset(found)
+
+
+def different_actions(first: str, second: str) -> bool:
+    """Both texts name actions we know, and none of one's families is among the other's."""
+    a, b = action_families(first), action_families(second)
+    return bool(a) and bool(b) and not a & b
