@@ -36,3 +36,24 @@ def different_actions(first: str, second: str) -> bool:
     """Both texts name actions we know, and none of one's families is among the other's."""
     a, b = action_families(first), action_families(second)
     return bool(a) and bool(b) and not a & b
+
+
+@lru_cache(maxsize=1)
+def _event_tables() -> tuple[dict[str, str], PhraseMatcher, dict[str, str]]:
+    single: dict[str, str] = {}
+    phrases: dict[str, str] = {}
+    for event, entries in load("actions")["events"].items():
+        for entry in entries:
+            if " " in entry:
+                phrases[entry.lower()] = event
+            else:
+                single[stem(entry)] = event
+    return single, PhraseMatcher(phrases), phrases
+
+
+def events_named(text: str) -> frozenset[str]:
+    """The moments of care ``text`` names ("surgery" and "your operation" both name ``care_visit``),
+    so that two ways of naming one moment share a word."""
+    single, matcher, phrases = _event_tables()
+    found = {single[stem(word)] for word in words(text) if stem(word) in single}
+    return frozenset(found | {phrases[match.phrase] for match in matcher.find(text)})

@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from checker.actions import events_named
 from checker.detectors.base import PairContext, Verdict, _UNTIL, _clause_words, _close, _drug_stems, _shares_subject, _surface
-from checker.facts import GENERIC, NEGATIVE, Facts, polarity
+from checker.facts import GENERIC, NEGATIVE, Facts, content, polarity
 from checker.lexicon import content_stems, load, stem
 
 
@@ -152,11 +153,27 @@ def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | N
     src_relations = sorted(_read_relations(src), key=lambda r: r[1])
     dr, sr = doc_relations[0], src_relations[0]
     topic = _relation_context(doc, dr[1]) & _relation_context(src, sr[1]) - _roles()
-    if not topic:
+    if not topic or not _same_event(doc, dr, src, sr):
         return None
     d_word, s_word = doc.text[dr[1]:dr[2]], src.text[sr[1]:sr[2]]
     return Verdict("timing", 0.75, f"{dr[0]} ({d_word}) vs {sr[0]} ({s_word}) for {_surface(src, topic)}",
                    ((dr[1], dr[2]),), ((sr[1], sr[2]),), (("document", dr[0]), ("source", sr[0])))
+
+
+def _anchor(facts: Facts, relation: tuple[str, int, int]) -> frozenset[str]:
+    """What a before/after cue points to: the words after it in its clause ("after *your operation*")."""
+    clause = next((c for c in facts.clauses if c.start <= relation[1] < c.end), None)
+    end = clause.end if clause is not None else len(facts.text)
+    anchor = facts.text[relation[2]:end]
+    return (content(anchor) - GENERIC - _DAY_PART_STEMS) | events_named(anchor)
+
+
+def _same_event(doc: Facts, dr: tuple[str, int, int], src: Facts, sr: tuple[str, int, int]) -> bool:
+    """"Stop X before the scan" vs "stop X after the scan" clash; "three days after starting
+    treatment" and "until the flare has settled" point to different events and do not. A cue
+    with nothing after it ("afterwards") points to whatever the sentence is about."""
+    doc_anchor, src_anchor = _anchor(doc, dr), _anchor(src, sr)
+    return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)
 
 
 def _has_related_quantities(facts: Facts) -> bool:

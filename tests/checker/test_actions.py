@@ -41,3 +41,20 @@ def test_a_ban_and_a_different_act_on_the_same_thing_are_no_negation(doc, src):
 ])
 def test_a_permission_of_the_banned_act_is_still_a_negation(doc, src):
     assert detect(negation, doc, src) is not None
+
+
+def test_two_names_for_one_moment_of_care_name_the_same_event():
+    from checker.actions import events_named
+
+    assert events_named("before your operation") == events_named("after surgery") == {"care_visit"}
+    assert not events_named("until the swelling goes down")
+
+
+@pytest.mark.parametrize("doc, src, clash", [
+    ("Pay at the desk before your visit.", "Pay at the desk after your appointment.", True),
+    ("Rest the knee for two days after starting the tablets.", "Keep resting the knee until the swelling settles.", False),
+])
+def test_before_and_after_clash_only_when_they_point_to_one_event(doc, src, clash):
+    from checker.detectors import timing
+
+    assert (detect(timing, doc, src) is not None) == clash
