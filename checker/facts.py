@@ -262,7 +262,8 @@ def _carry_dangling_cues(text: str, clauses: list[Clause]) -> tuple[Clause, ...]
     for index in range(len(carried) - 1):
         lead, item = carried[index], carried[index + 1]
         dangling = lead.stance not in {"assert", "neutral"} and not lead.objects and (lead.cue or lead.stance == "condition")
-        if dangling and item.stance == "assert" and text[lead.end:item.start].strip().startswith(":"):
+        # "do not: take sleeping tablets": an item's own imperative ("take") is governed by the lead-in
+        if dangling and item.stance in {"assert", "oblige"} and text[lead.end:item.start].strip().startswith(":"):
             carried[index + 1] = dataclasses.replace(item, stance=lead.stance, cue=lead.cue, cue_start=item.start,
                                                      cue_end=item.start)
     return tuple(carried)

@@ -11,6 +11,7 @@ from typing import Iterable, Sequence
 
 from checker.align import Alignment
 from checker.detectors import DETECTORS, PairContext, Verdict, agrees, different_cases
+from checker.detectors.contact import hours_agree
 from checker.facts import facts_of
 from checker.records import ROLE_DOCUMENT, Finding, Statement
 
@@ -61,6 +62,13 @@ class Judge:
         return any(c.similarity >= similarity and agrees(doc, facts_of(c.source.judged_text))
                    for c in alignment.candidates)
 
+    @staticmethod
+    def _hours_restated(alignment: Alignment) -> bool:
+        """Any candidate giving exactly the statement's opening hours names the place it is about:
+        other hours in the same list belong to other services."""
+        doc = facts_of(alignment.statement.judged_text)
+        return any(hours_agree(doc, facts_of(c.source.judged_text)) for c in alignment.candidates)
+
     def judge_alignments(self, alignments: Iterable[Alignment], min_score: float) -> list[Finding]:
         """The best finding per document statement at or above ``min_score``, best first."""
         findings: list[Finding] = []
@@ -73,6 +81,8 @@ class Judge:
                 if finding and finding.score >= min_score and (best is None or _better(finding, best)):
                     best, best_similarity = finding, candidate.similarity
             if best is None or (best.kind == "numeric" and self._restated(alignment, best_similarity)):
+                continue
+            if best.kind == "contact" and dict(best.facts).get("service") is None and self._hours_restated(alignment):
                 continue
             pair = frozenset((best.statement.uid, best.source.uid))
             if pair in seen_pairs:

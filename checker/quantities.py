@@ -332,6 +332,8 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         word = relation_match.group("rel").lower()
         relation = "before" if word in {"before", "prior to", "ahead of", "earlier", "beforehand", "in advance"} else "after"
     role = relation or _role(before) or ("stated_limit" if stated_limit else "")
+    if role == "interval" and _AT_LEAST_EVERY.search(before):
+        bound = "max"  # "at least every 12 weeks": as often as that or more, so never longer apart
     if strict and (dimension == "count" or canonical == "hour" and per and _is_whole_days(text, start, cursor)):
         low, high = _strict_to_whole(bound, low, high, dimension)
     return Quantity(low=low, high=high, dimension=dimension, unit=canonical, bound=bound, start=span_start,
@@ -340,6 +342,7 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
                     alternatives=converted)
 
 
+_AT_LEAST_EVERY = re.compile(r"\b(?:at least|no less often than)\s+(?:once\s+)?(?:every|each)\s+(?:\w+\s+)?$", re.IGNORECASE)
 _THE_MOST = re.compile(r"\bthe (?:most|maximum)\b[^.;:]{0,80}\b(?:is|are)\s*$", re.IGNORECASE)
 _PER_BEFORE = re.compile(r"\b(?:in|per|each|every|within|over)\s+(?:one|a|an|1|any|any one|a single)\s+"
                          r"(?P<u>day|24-hour period|week|month|hour)\b[^.;:]{0,60}$", re.IGNORECASE)

@@ -64,3 +64,10 @@ def hours_clash(doc_hours: Sequence[Hours], src_hours: Sequence[Hours]) -> Verdi
                 return Verdict("contact", 0.85, f"{names}: {shown(dh)} vs {shown(sh)}", ((dh.start, dh.end),),
                                ((sh.start, sh.end),), (("document", dh.text), ("source", sh.text)))
     return None
+
+
+def hours_agree(doc: Facts, src: Facts) -> bool:
+    """Both give opening hours for a day in common, the same on every such day: the document
+    statement restates this source's hours (so a clash with other hours is about another place)."""
+    shared_days = [(dh, sh) for dh in doc.hours for sh in src.hours if dh.days & sh.days]
+    return bool(shared_days) and all((dh.opens, dh.closes) == (sh.opens, sh.closes) for dh, sh in shared_days)

@@ -7,6 +7,7 @@ import re
 
 from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _shares_subject
 from checker.facts import Facts, content
+from checker.measures import is_age
 from checker.quantities import Quantity
 
 
@@ -44,9 +45,12 @@ def _clause_stems(facts: Facts, quantity: Quantity) -> frozenset[str]:
 def _interval(quantity: Quantity) -> tuple[float, float]:
     rate = _rate(quantity)
     low, high = rate if rate else (quantity.low, quantity.high)
-    if quantity.bound == "min":
+    bound = quantity.bound
+    if rate and quantity.interval:  # "at least every 4 hours" is at most 4 hours apart: at least that often
+        bound = {"min": "max", "max": "min"}.get(bound, bound)
+    if bound == "min":
         return low, math.inf
-    if quantity.bound == "max":
+    if bound == "max":
         return -math.inf, high
     return low, high
 
@@ -83,6 +87,11 @@ def _numbers_conflict(doc: Quantity, src: Quantity, authoritative: bool, trigger
     return not _within(d, s)
 
 
+def _someones_age(facts: Facts, quantity: Quantity) -> bool:
+    """"Mrs T., aged 66": one exact age describes a person; rules about ages give a bound or a range."""
+    return quantity.bound == "exact" and quantity.low == quantity.high and is_age(facts.text, quantity)
+
+
 def _pairs(doc: Facts, src: Facts) -> list[tuple[Quantity, list[Quantity]]]:
     """Each document quantity with the source quantities that measure the same thing."""
     pairs = []
@@ -90,7 +99,8 @@ def _pairs(doc: Facts, src: Facts) -> list[tuple[Quantity, list[Quantity]]]:
         comparable = [sq for sq in src.quantities if _comparable(dq, sq) and not _far_apart(dq, sq)
                       and _in_condition(doc, dq) == _in_condition(src, sq)
                       and _clause_stems(doc, dq) & _clause_stems(src, sq)
-                      and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}]
+                      and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}
+                      and not (_someones_age(doc, dq) and _someones_age(src, sq))]
         if comparable:
             pairs.append((dq, comparable))
     return pairs

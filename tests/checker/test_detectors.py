@@ -371,3 +371,24 @@ CONSISTENT = [
 @pytest.mark.parametrize("doc, src", CONSISTENT)
 def test_consistent_pairs_the_general_mechanisms_keep_apart_are_no_finding(engine, doc, src):
     assert verdict(engine, doc, src) is None
+
+
+@pytest.mark.parametrize("doc, src, clash", [
+    ("A nurse changes the catheter every 8 to 10 weeks.", "The catheter is changed at least every 10 weeks.", False),
+    ("A nurse changes the catheter every 14 weeks.", "The catheter is changed at least every 10 weeks.", True),
+    ("Check your sugar three times a day.", "Check your blood sugar at least every 4 hours.", True),
+])
+def test_at_least_every_n_is_a_gap_of_at_most_n(doc, src, clash):
+    assert (detect(detectors.numeric, doc, src) is not None) == clash
+
+
+def test_two_peoples_ages_are_descriptions_not_rules():
+    assert detect(detectors.numeric, "Mr A., aged 71, after a knee scope.", "Mrs B., aged 64, after a hip scope.",
+                  doc_vs_doc=True) is None
+    assert detect(detectors.numeric, "Aspirin can be used for children over 12.",
+                  "Do not give aspirin to anyone younger than 16 years.") is not None
+
+
+def test_an_imperative_under_a_do_not_lead_in_is_forbidden():
+    facts = facts_of("After the sedation, do not: take sleeping tablets")
+    assert facts.clauses[-1].stance == "forbid"

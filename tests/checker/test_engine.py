@@ -195,3 +195,13 @@ def test_list_items_are_judged_with_their_lead_ins(engine):
         ("Bright red bleeding from the throat", "Bright red bleeding from the throat")]
     (finding,) = findings
     assert all(0 <= start < end <= len(finding.statement.text) for start, end in finding.statement_spans)
+
+
+def test_opening_hours_are_compared_with_the_row_that_gives_them_not_a_neighbours(engine):
+    table = (b"# Contacts\n\n| Service | Phone | Hours |\n|---|---|---|\n"
+             b"| Hand Clinic | 555-0110 | Monday to Friday, 8 am to 4 pm |\n"
+             b"| Foot Clinic | 555-0120 | Monday to Friday, 9 am to 5 pm |\n")
+    leaflet = b"# Your visit\n\nThe Hand Clinic line 555-0110 is open Monday to Friday, 8 am to 4 pm.\n"
+    protocol = engine.read("protocols/contacts.md", table, role="protocol")
+    document = engine.read("documents/hands/visit.md", leaflet, role="document", department="hands")
+    assert [f for f in engine.check(protocol, document).findings if f.kind == "contact"] == []

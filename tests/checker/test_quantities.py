@@ -146,3 +146,8 @@ def test_clock_times_in_words_are_read(text, minutes):
     from checker.quantities import clock_times
 
     assert [c.minutes for c in clock_times(text)] == minutes
+
+
+def test_at_least_every_bounds_the_gap_from_above():
+    (quantity,) = quantities("Change the dressing at least every 3 days.")
+    assert quantity.role == "interval" and quantity.bound == "max"
