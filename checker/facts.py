@@ -34,7 +34,9 @@ _STOP_EXTRA = frozenset("anything something everything nothing including include
 _CLAUSE_BREAK = re.compile(
     r"[;:]|—|–|,?\s+\b(?:but|so|unless|because|although|though|while|whereas|except|then)\b|"
     r",\s+(?:and|or)\s+(?=(?:you|we|they|it|he|she|the patient|your)\b)|\.\s|"
-    r",?\s+and\s+(?=(?:stop|keep|carry on|continue|start|restart|resume|never|do not|don't)\b)|,\s+(?=(?:if|when|once|as long as)\b)|"
+    r",?\s+and\s+(?=(?:stop|keep|carry on|continue|start|restart|resume|never|do not|don't|leave|avoid|use|wear)\b)|"
+    r",\s+and\s+(?=(?:hold|put|place|wrap|raise|sit|lie|cover|clean|dry|change|wash|check|tell|try|ask|call|ring)\b)|"
+    r",\s+(?=(?:if|when|once|as long as)\b)|"
     r"\b(?:if|when|whenever|once|as long as|as soon as)\b", re.IGNORECASE)
 _OBJECT_STOP = re.compile(r"\b(?:for|after|before|until|while|during|when|if|unless|because|even|since|within|"
                           r"from|once|as long as|as soon as|except|without|in the first|to treat|to prevent)\b",
@@ -202,6 +204,8 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
             stance, cue = "oblige", piece.split()[0]
             cue_start = start + piece.index(cue)
             cue_end = cue_start + len(cue)
+        if stance == "deny" and _CHECK_THAT.search(text[start:cue_start]):
+            stance = "assert"  # "check that the tube is not kinked" says what to look for, not what is so
         if stance == "permit" and _possibility(text, start, cue_start, cue):
             stance = "assert"  # "constipation can stop the catheter draining" says what may happen
         if _CONDITION_START.search(piece):
@@ -238,6 +242,7 @@ def _imperative(piece: str) -> bool:
     return bool(first) and first[0] in _imperative_verbs()
 
 
+_CHECK_THAT = re.compile(r"\b(?:check|make sure|ensure|see|confirm|look)\b[^.;:]*?\b(?:that|whether|if)\b", re.IGNORECASE)
 _MODALS = frozenset({"can", "may", "could"})
 _READER = re.compile(r"\b(?:you|your|yourself|we|they|he|she|i|child|children|baby|babies|patients?|visitors?|"
                      r"people|anyone|everyone|someone|adults?|mothers?|parents?|carers?|partners?|family)\b", re.IGNORECASE)

@@ -106,11 +106,12 @@ def _same_action(negative_clause: Clause, negative: Facts, positive_clause: Clau
 _EXCEPTION = re.compile(r"\b(?:except|unless|other than|apart from|only if|only when)\b(.*)", re.IGNORECASE | re.DOTALL)
 
 
-def _is_the_exception(negative: Facts, positive_clause: Clause) -> bool:
-    """"Do not disconnect the bag, except when you change it" vs "change the bag every week":
-    the other statement does what the ban itself excepts."""
+def _is_the_exception(negative: Facts, positive: Facts) -> bool:
+    """"Do not disconnect the bag, except when you change it" vs "change the bag every week";
+    "do not move them unless they are in danger" vs "only move them if they are in danger":
+    the other statement does, or names, what the ban itself excepts."""
     match = _EXCEPTION.search(negative.text)
-    return bool(match) and bool((content(match.group(1)) - GENERIC) & positive_clause.stems)
+    return bool(match) and bool((content(match.group(1)) - GENERIC) & positive.stems)
 
 
 def _positive_stance(facts: Facts) -> str | None:
@@ -133,7 +134,7 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
     if stance == "assert" and ctx.similarity < 0.5:
         return None
     other = next(c for c in free if hits & c.stems)
-    if not _same_action(clause, negative, other, positive, stance) or _is_the_exception(negative, other):
+    if not _same_action(clause, negative, other, positive, stance) or _is_the_exception(negative, positive):
         return None
     if _time_bounded(clause, negative) and any(_time_bounded(c, positive) for c in free):
         return None  # "not for 6 weeks" vs "after 3 weeks" is a numeric question

@@ -58,3 +58,8 @@ def test_before_and_after_clash_only_when_they_point_to_one_event(doc, src, clas
     from checker.detectors import timing
 
     assert (detect(timing, doc, src) is not None) == clash
+
+
+def test_only_if_restates_not_unless():
+    assert detect(negation, "Only lift the splint if the nurse asks you to.",
+                  "Do not lift the splint unless the nurse asks you to.") is None

@@ -147,3 +147,19 @@ def test_a_clause_opened_by_a_bare_verb_is_an_instruction(text):
 def test_stay_off_and_keep_off_forbid():
     assert facts_of("Stay off alcohol this week.").clauses[0].stance == "forbid"
     assert facts_of("Keep off the leg for two days.").clauses[0].stance == "forbid"
+
+
+def test_a_second_instruction_after_and_is_its_own_clause():
+    facts = facts_of("Use a shower rather than a bath, and leave the door unlocked.")
+    stances = [(c.stance, facts.text[c.start:c.end].strip()) for c in facts.clauses]
+    assert stances[-1] == ("oblige", "leave the door unlocked.")
+
+
+def test_a_negation_in_what_to_check_is_not_a_denial():
+    facts = facts_of("Check that the drain is not blocked.")
+    assert all(c.stance != "deny" for c in facts.clauses)
+
+
+def test_a_distance_away_from_something_forbids_nothing():
+    facts = facts_of("Inject at least 5 cm away from the scar.")
+    assert all(c.stance != "forbid" for c in facts.clauses)
