@@ -31,13 +31,15 @@ _GENERIC_WORDS = (
 GENERIC = frozenset(_GENERIC_WORDS) | frozenset(stem(word) for word in _GENERIC_WORDS)
 _STOP_EXTRA = frozenset("anything something everything nothing including include includes such example like "
                         "least most hospital".split())
+# "once the wound heals" leads a condition; "once a day", "once every 2 weeks" say how often
+_ONCE = r"once(?!\s+(?:a|an|every|each|per|or|more|again|daily|weekly|monthly|in a while)\b)"
 _CLAUSE_BREAK = re.compile(
     r"[;:]|—|–|,?\s+\b(?:but|so|unless|because|although|though|while|whereas|except|then)\b|"
     r",\s+(?:and|or)\s+(?=(?:you|we|they|it|he|she|the patient|your)\b)|\.\s|"
     r",?\s+and\s+(?=(?:stop|keep|carry on|continue|start|restart|resume|never|do not|don't|leave|avoid|use|wear)\b)|"
     r",\s+and\s+(?=(?:hold|put|place|wrap|raise|sit|lie|cover|clean|dry|change|wash|check|tell|try|ask|call|ring)\b)|"
-    r",\s+(?=(?:if|when|once|as long as)\b)|"
-    r"\b(?:if|when|whenever|once|as long as|as soon as)\b", re.IGNORECASE)
+    r",\s+(?=(?:if|when|" + _ONCE + r"|as long as)\b)|"
+    r"\b(?:if|when|whenever|" + _ONCE + r"|as long as|as soon as)\b", re.IGNORECASE)
 _OBJECT_STOP = re.compile(r"\b(?:for|after|before|until|while|during|when|if|unless|because|even|since|within|"
                           r"from|once|as long as|as soon as|except|without|in the first|to treat|to prevent)\b",
                           re.IGNORECASE)
@@ -118,7 +120,7 @@ def _stance_matcher() -> tuple[PhraseMatcher, dict[str, str]]:
 _STANCE_RANK = {"no_need": 7, "forbid": 6, "deny": 5.5, "continue": 5, "cease": 4, "permit": 2, "oblige": 1, "neutral": 0}
 _LIMIT_WORD = re.compile(r"^\W*(?:limit|restrict|cut down|cut back)\b", re.IGNORECASE)
 _ITEM_SPLIT = re.compile(r",|\bor\b|\band\b|/|\bnor\b", re.IGNORECASE)
-_CONDITION_START = re.compile(r"^\W*(?:if|when|whenever|once|as long as|as soon as|in case|unless|because|since|"
+_CONDITION_START = re.compile(r"^\W*(?:if|when|whenever|" + _ONCE + r"|as long as|as soon as|in case|unless|because|since|"
                               r"although|though|while)\b", re.IGNORECASE)
 NEUTRAL_STANCES = frozenset({"condition", "limit", "neutral"})
 
@@ -304,11 +306,26 @@ def _drugs(text: str, clauses: tuple[Clause, ...]) -> tuple[DrugMention, ...]:
         stance = clause.stance if clause else "assert"
         if clause and _DEFERRED.search(text[clause.start:match.start]):
             stance = "condition"  # "(see below for metformin)": its rule is given elsewhere
+        elif clause and stance == "condition":
+            stance = _referred_stance(text, clauses, clause) or stance
         elif clause and _EXCEPTED.search(text[clause.start:match.start]):
             # "take your usual medicines, apart from metformin": the drug is the one left out
             stance = {"oblige": "forbid", "permit": "forbid", "continue": "cease", "forbid": "permit"}.get(stance, stance)
         found.append(DrugMention(match.phrase, generic, classes, match.start, match.end, stance))
     return tuple(found)
+
+
+_PRONOUN = re.compile(r"\b(?:it|them|this medicine|these medicines|this drug|these tablets|this tablet)\b", re.IGNORECASE)
+
+
+def _referred_stance(text: str, clauses: tuple[Clause, ...], condition: Clause) -> str | None:
+    """"If you take allopurinol, keep taking it": a drug named in a condition takes the stance of
+    the main clause that refers back to it."""
+    following = [c for c in clauses if c.start >= condition.end]
+    if not following or following[0].stance in {"condition", "assert", "neutral"}:
+        return None
+    main = following[0]
+    return main.stance if _PRONOUN.search(text[main.start:main.end]) else None
 
 
 @lru_cache(maxsize=1)

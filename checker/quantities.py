@@ -114,7 +114,7 @@ _AFTER_BOUND = re.compile(r"\s*(?P<b>or more|or higher|or above|or greater|or ov
                           r"and above|and up|or less|or fewer|or lower|or below|or under|or younger|or shorter|"
                           r"or sooner|at most|at the most|maximum|max|minimum|at least)\b", re.IGNORECASE)
 _PER = re.compile(r"(?:\s+of\s+(?!\d)[\w-]+(?:\s+(?!\d)[\w-]+)?(?=\s+(?:per|a|an|each|every|in|within|over)\b))?\s*(?:(?:per|a|an|each|every|in|within|over|in any|in one|in a|/)\s*(?P<n>\d+|one|a|an)?\s*"
-                  r"(?P<u>hours?|hrs?|h|days?|24-hour period|weeks?|months?|years?|doses?|nights?)|"
+                  r"(?P<u>hours?|hrs?|h|days?|24-hour period|weeks?|fortnights?|months?|years?|doses?|nights?)|"
                   r"(?P<adv>daily|weekly|monthly|nightly|hourly))(?![\w-])", re.IGNORECASE)
 _RELATION = re.compile(r"\s*(?:of\s+\w+\s+)?(?P<rel>before|prior to|ahead of|in advance|after|following|from|since|"
                        r"later|earlier|ago|afterward|afterwards|beforehand)\b", re.IGNORECASE)

@@ -35,7 +35,12 @@ def _purposes(facts: Facts) -> frozenset[str]:
         found |= content(" ".join(w for w in words_of if w not in {"or", "and", "down"}))
         if match.group(0).lower().startswith("to "):
             found |= content(match.group(0).split()[1])
+    if _LOW_DOSE.search(facts.text):
+        found.add("low-dose")  # low-dose aspirin protects the heart or a pregnancy; it is not a painkiller
     return frozenset(found)
+
+
+_LOW_DOSE = re.compile(r"\blow[- ]dose\b", re.IGNORECASE)
 
 
 def _different_purposes(doc: Facts, src: Facts) -> bool:

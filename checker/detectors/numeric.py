@@ -17,7 +17,7 @@ def _rate(quantity: Quantity) -> tuple[float, float] | None:
     """Events per hour for "every 6 hours" and "4 times a day"."""
     if quantity.interval and quantity.dimension == "time" and quantity.low > 0:
         return 1.0 / quantity.high, 1.0 / quantity.low
-    hours = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 730.5}.get(quantity.per)
+    hours = {"hour": 1.0, "day": 24.0, "week": 168.0, "fortnight": 336.0, "month": 730.5}.get(quantity.per)
     if quantity.dimension == "count" and quantity.unit == "time" and hours:
         return quantity.low / hours, quantity.high / hours
     return None
@@ -63,9 +63,11 @@ _MAX_RATIO = 20.0
 
 
 def _far_apart(a: Quantity, b: Quantity) -> bool:
-    """Values that differ twenty-fold are two different rules, not one rule misquoted."""
-    low = min(abs(a.low), abs(b.low), abs(a.high), abs(b.high))
-    high = max(abs(a.low), abs(b.low), abs(a.high), abs(b.high))
+    """Values that differ twenty-fold are two different rules, not one rule misquoted. Rates
+    ("once a fortnight", "every 7 days") are compared as rates, not as their raw numbers."""
+    a_values, b_values = _rate(a) or (a.low, a.high), _rate(b) or (b.low, b.high)
+    low = min(abs(value) for value in a_values + b_values)
+    high = max(abs(value) for value in a_values + b_values)
     return a.dimension != "temperature" and low > 0 and high / low > _MAX_RATIO
 
 

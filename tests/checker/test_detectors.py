@@ -392,3 +392,21 @@ def test_two_peoples_ages_are_descriptions_not_rules():
 def test_an_imperative_under_a_do_not_lead_in_is_forbidden():
     facts = facts_of("After the sedation, do not: take sleeping tablets")
     assert facts.clauses[-1].stance == "forbid"
+
+
+def test_once_a_period_is_a_rate_not_a_condition():
+    assert [c.stance for c in facts_of("Empty the drainage bag once a fortnight.").clauses] == ["oblige"]
+    assert facts_of("Once the wound heals, you can swim.").clauses[0].stance == "condition"
+    assert detect(detectors.numeric, "Empty the drainage bag once a fortnight.", "Empty the drainage bag every 7 days.")
+    assert detect(detectors.numeric, "Empty the drainage bag once a week.", "Empty the drainage bag every 7 days.") is None
+
+
+def test_a_drug_named_in_a_condition_takes_the_stance_of_the_clause_that_refers_to_it():
+    facts = facts_of("If you already take metformin, keep taking it as usual.")
+    assert [(d.generic, d.stance) for d in facts.drugs] == [("metformin", "continue")]
+    assert detect(detectors.medication, "Stop your metformin on the day.", "If you take metformin, keep taking it.")
+
+
+def test_low_dose_aspirin_is_another_use_than_aspirin_for_pain():
+    assert detect(detectors.medication, "If you take low-dose aspirin for your heart, keep taking it.",
+                  "Do not take aspirin for pain relief.") is None
