@@ -18,7 +18,7 @@ def _rate(quantity: Quantity) -> tuple[float, float] | None:
     if quantity.interval and quantity.dimension == "time" and quantity.low > 0:
         return 1.0 / quantity.high, 1.0 / quantity.low
     hours = {"hour": 1.0, "day": 24.0, "week": 168.0, "fortnight": 336.0, "month": 730.5}.get(quantity.per)
-    if quantity.dimension == "count" and quantity.unit == "time" and hours:
+    if quantity.dimension == "count" and quantity.unit in {"time", "dose"} and hours:  # "4 doses in 24 hours"
         return quantity.low / hours, quantity.high / hours
     return None
 

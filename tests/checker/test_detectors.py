@@ -410,3 +410,10 @@ def test_a_drug_named_in_a_condition_takes_the_stance_of_the_clause_that_refers_
 def test_low_dose_aspirin_is_another_use_than_aspirin_for_pain():
     assert detect(detectors.medication, "If you take low-dose aspirin for your heart, keep taking it.",
                   "Do not take aspirin for pain relief.") is None
+
+
+def test_doses_in_a_period_compare_with_times_a_day():
+    assert detect(detectors.numeric, "You can give paracetamol up to six times in a day.",
+                  "Give no more than 4 doses of paracetamol in 24 hours.")
+    assert detect(detectors.numeric, "Give paracetamol up to four times a day.",
+                  "Give no more than 4 doses of paracetamol in 24 hours.") is None
