@@ -57,3 +57,14 @@ def events_named(text: str) -> frozenset[str]:
     single, matcher, phrases = _event_tables()
     found = {single[stem(word)] for word in words(text) if stem(word) in single}
     return frozenset(found | {phrases[match.phrase] for match in matcher.find(text)})
+
+
+def event_anchor(facts, position: int, leave_out: frozenset[str] = frozenset()) -> frozenset[str]:
+    """What a before/after/until at ``position`` points to: the informative words after it in its
+    clause, plus the moment of care they name ("after *your operation*" names ``care_visit``)."""
+    from checker.facts import GENERIC, content
+
+    clause = next((c for c in facts.clauses if c.start <= position < c.end), None)
+    end = clause.end if clause is not None else len(facts.text)
+    anchor = facts.text[position:end]
+    return (content(anchor) - GENERIC - leave_out) | events_named(anchor)

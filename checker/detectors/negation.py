@@ -138,6 +138,9 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
         return None
     if _time_bounded(clause, negative) and any(_time_bounded(c, positive) for c in free):
         return None  # "not for 6 weeks" vs "after 3 weeks" is a numeric question
+    if any(c.stance == "condition" for c in positive.clauses) and any(
+            clause.start <= q.start < clause.end and q.relation == "before" for q in negative.quantities):
+        return None  # "nothing to eat for 6 hours before the test" vs "once the numbness goes, eat": two moments
     if clause.stance == "cease" and stance == "oblige":
         return None  # "stop X" vs "take X" are sequential steps more often than a clash
     if _exception_for_subgroup(clause, negative, positive) or _restricted_subject(clause, negative, positive):

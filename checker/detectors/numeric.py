@@ -7,6 +7,7 @@ import re
 
 from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _shares_subject
 from checker.facts import Facts, content
+from checker.actions import event_anchor
 from checker.measures import is_age
 from checker.quantities import Quantity
 
@@ -89,6 +90,15 @@ def _numbers_conflict(doc: Quantity, src: Quantity, authoritative: bool, trigger
     return not _within(d, s)
 
 
+def _same_anchor(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
+    """"An hour before your first drink" and "2 hours before your appointment" count from two
+    different moments: both offsets must point to one event to be compared."""
+    if not dq.relation or not sq.relation:
+        return True
+    doc_anchor, src_anchor = event_anchor(doc, dq.end), event_anchor(src, sq.end)
+    return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)
+
+
 def _someones_age(facts: Facts, quantity: Quantity) -> bool:
     """"Mrs T., aged 66": one exact age describes a person; rules about ages give a bound or a range."""
     return quantity.bound == "exact" and quantity.low == quantity.high and is_age(facts.text, quantity)
@@ -102,7 +112,8 @@ def _pairs(doc: Facts, src: Facts) -> list[tuple[Quantity, list[Quantity]]]:
                       and _in_condition(doc, dq) == _in_condition(src, sq)
                       and _clause_stems(doc, dq) & _clause_stems(src, sq)
                       and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}
-                      and not (_someones_age(doc, dq) and _someones_age(src, sq))]
+                      and not (_someones_age(doc, dq) and _someones_age(src, sq))
+                      and _same_anchor(doc, dq, src, sq)]
         if comparable:
             pairs.append((dq, comparable))
     return pairs

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from checker.actions import events_named
+from checker.actions import event_anchor
 from checker.detectors.base import PairContext, Verdict, _UNTIL, _clause_words, _close, _drug_stems, _shares_subject, _surface
 from checker.facts import GENERIC, NEGATIVE, Facts, content, polarity
 from checker.lexicon import content_stems, load, stem
@@ -160,20 +160,18 @@ def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | N
                    ((dr[1], dr[2]),), ((sr[1], sr[2]),), (("document", dr[0]), ("source", sr[0])))
 
 
-def _anchor(facts: Facts, relation: tuple[str, int, int]) -> frozenset[str]:
-    """What a before/after cue points to: the words after it in its clause ("after *your operation*")."""
-    clause = next((c for c in facts.clauses if c.start <= relation[1] < c.end), None)
-    end = clause.end if clause is not None else len(facts.text)
-    anchor = facts.text[relation[2]:end]
-    return (content(anchor) - GENERIC - _DAY_PART_STEMS) | events_named(anchor)
-
-
 def _same_event(doc: Facts, dr: tuple[str, int, int], src: Facts, sr: tuple[str, int, int]) -> bool:
     """"Stop X before the scan" vs "stop X after the scan" clash; "three days after starting
-    treatment" and "until the flare has settled" point to different events and do not. A cue
+    treatment" and "until the flare has settled" point to different events, and "skip alcohol
+    until the flare is over" times another act than "take 500 mg until the flare settles". A cue
     with nothing after it ("afterwards") points to whatever the sentence is about."""
-    doc_anchor, src_anchor = _anchor(doc, dr), _anchor(src, sr)
-    return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)
+    doc_anchor = event_anchor(doc, dr[2], _DAY_PART_STEMS)
+    src_anchor = event_anchor(src, sr[2], _DAY_PART_STEMS)
+    if doc_anchor and src_anchor and not doc_anchor & src_anchor:
+        return False
+    doc_act = _relation_context(doc, dr[1]) - doc_anchor - _DAY_PART_STEMS
+    src_act = _relation_context(src, sr[1]) - src_anchor - _DAY_PART_STEMS
+    return not doc_act or not src_act or bool(doc_act & src_act)
 
 
 def _has_related_quantities(facts: Facts) -> bool:

@@ -417,3 +417,20 @@ def test_doses_in_a_period_compare_with_times_a_day():
                   "Give no more than 4 doses of paracetamol in 24 hours.")
     assert detect(detectors.numeric, "Give paracetamol up to four times a day.",
                   "Give no more than 4 doses of paracetamol in 24 hours.") is None
+
+
+def test_offsets_from_two_different_moments_are_not_compared():
+    assert detect(detectors.numeric, "Wait an hour before your first meal.",
+                  "You can have a meal up to 2 hours before your appointment.") is None
+    assert detect(detectors.numeric, "You can eat up to 1 hour before your appointment.",
+                  "Do not eat for 2 hours before your appointment.")
+
+
+def test_before_and_after_one_event_clash_only_for_one_act():
+    assert detect(detectors.timing, "Avoid wine until the rash has gone.",
+                  "Use the cream until the rash has gone.") is None
+
+
+def test_a_ban_before_an_event_and_a_permission_after_another_are_two_moments():
+    assert detect(detectors.negation, "Once the numbness wears off, you can eat.",
+                  "Do not eat for 6 hours before your test.") is None
