@@ -142,7 +142,7 @@ def pairs(pairs_file: IO[str], output: IO[str], min_score: float | None) -> None
 
 @main.command(name="eval")
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=None, help="Corpus with expected.jsonl (default: every ../shared/eval/*/expected.jsonl).")
+              default=None, help="Corpus with expected.jsonl (default: every ../shared/eval/*/ and eval/*/ one).")
 @click.option("--external", "external_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="Folder of pair sets (default ../shared/eval/external).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),

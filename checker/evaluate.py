@@ -2,7 +2,7 @@
 
 Runs the shared scorer (``score.py``) exactly as a reviewer would, on
 
-- a corpus with ``expected.jsonl`` (default ``../shared/eval/dev-corpus``), and
+- a corpus with ``expected.jsonl`` (default: every one in ``../shared/eval`` and in ``eval/``), and
 - every ``*/pairs.jsonl`` under the external folder (default ``../shared/eval/external``),
 
 then writes a Markdown report (default ``docs/evaluation.md``) with precision, recall, F1 and
@@ -235,7 +235,8 @@ def run_evaluation(engine: Engine, corpus: Path | None, external: Path | None, o
     scorer = shared / "score.py"
     if not scorer.is_file():
         raise FileNotFoundError(f"scorer not found at {scorer} (run from the repository root, beside ../shared)")
-    corpora = [corpus] if corpus else sorted(p.parent for p in shared.glob("*/expected.jsonl"))
+    kept = sorted(p.parent for p in (Path.cwd() / "eval").glob("*/expected.jsonl"))  # ours, see eval/README.md
+    corpora = [corpus] if corpus else sorted(p.parent for p in shared.glob("*/expected.jsonl")) + kept
     external = external or shared / "external"
     results = [evaluate_corpus(engine, folder, scorer) for folder in corpora]
     rates = []
