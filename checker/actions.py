@@ -66,5 +66,5 @@ def event_anchor(facts, position: int, leave_out: frozenset[str] = frozenset()) 
 
     clause = next((c for c in facts.clauses if c.start <= position < c.end), None)
     end = clause.end if clause is not None else len(facts.text)
-    anchor = facts.text[position:end]
+    anchor = facts.text[position:end].split(",")[0]  # "after that, drive": the anchor ends at the comma
     return (content(anchor) - GENERIC - leave_out) | events_named(anchor)

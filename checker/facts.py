@@ -306,6 +306,9 @@ def _drugs(text: str, clauses: tuple[Clause, ...]) -> tuple[DrugMention, ...]:
         stance = clause.stance if clause else "assert"
         if clause and _DEFERRED.search(text[clause.start:match.start]):
             stance = "condition"  # "(see below for metformin)": its rule is given elsewhere
+        elif clause and match.end <= clause.cue_start and "," in text[match.end:clause.cue_start] \
+                and stance in {"forbid", "cease", "oblige", "continue"}:
+            stance = "assert"  # "for a CT with contrast, do not eat": the drug sets the scene
         elif clause and stance == "condition":
             stance = _referred_stance(text, clauses, clause) or stance
         elif clause and _EXCEPTED.search(text[clause.start:match.start]):
@@ -410,7 +413,8 @@ def matcher_for(group: str) -> PhraseMatcher:
     return PhraseMatcher(load("cues")[group])
 
 
-_CONDITION = re.compile(r"\b(?:if|when|whenever|in case)\b(?P<cond>[^.;]*?)(?:,|[.;:]|$|\bcall\b|\bgo\b|\breturn\b)",
+# "even if you are not eating" says the rule holds anyway: a concession, not a case
+_CONDITION = re.compile(r"(?<!\beven )\b(?:if|when|whenever|in case)\b(?P<cond>[^.;]*?)(?:,|[.;:]|$|\bcall\b|\bgo\b|\breturn\b)",
                         re.IGNORECASE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from checker.detectors.negation import different_conditions
 from checker.detectors.base import PairContext, Verdict, _shares_subject
 from checker.facts import NEGATIVE, POSITIVE, Facts, content, polarity
 
@@ -50,7 +51,7 @@ def _different_purposes(doc: Facts, src: Facts) -> bool:
 
 
 def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
-    if _different_purposes(doc, src):
+    if _different_purposes(doc, src) or different_conditions(doc, src):
         return None
     for forbidding, recommending, doc_forbids in ((src, doc, False), (doc, src, True)):
         for banned in forbidding.drugs:

@@ -34,7 +34,7 @@ _APPLICABILITY = re.compile(r"\b(?:does|do|doesn't|don't|will) not apply\b|\bdoe
 _RESTRICTIVE = re.compile(r"\b(?:who|whose|that|which)\b", re.IGNORECASE)
 
 
-def _different_conditions(doc: Facts, src: Facts) -> bool:
+def different_conditions(doc: Facts, src: Facts) -> bool:
     """Both rules hold only under a condition, and the conditions share no word: two cases
     ("if you still have problems, tell ..." vs "if you have made a full recovery, no need to")."""
     return doc.is_conditional and src.is_conditional and bool(doc.condition) and bool(src.condition) and not (
@@ -61,7 +61,7 @@ def _day_or_night(text: str) -> set[str]:
 
 
 def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
-    if _APPLICABILITY.search(doc.text) or _APPLICABILITY.search(src.text) or _different_conditions(doc, src):
+    if _APPLICABILITY.search(doc.text) or _APPLICABILITY.search(src.text) or different_conditions(doc, src):
         return None  # "it does not apply to ..." says whom a rule is for, not what to do
     for negative, positive, negative_is_doc in ((src, doc, False), (doc, src, True)):
         for clause in _negative_clauses(negative):

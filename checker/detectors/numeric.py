@@ -7,7 +7,7 @@ import re
 
 from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _shares_subject
 from checker.facts import Facts, content
-from checker.actions import event_anchor
+from checker.actions import different_actions, event_anchor
 from checker.measures import is_age
 from checker.quantities import Quantity
 
@@ -90,6 +90,16 @@ def _numbers_conflict(doc: Quantity, src: Quantity, authoritative: bool, trigger
     return not _within(d, s)
 
 
+def _other_acts(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
+    """"Avoid eye make-up for a month" and "wear the eye shield for 1 week" time different acts."""
+    return different_actions(_clause_text(doc, dq), _clause_text(src, sq))
+
+
+def _clause_text(facts: Facts, quantity: Quantity) -> str:
+    clause = next((c for c in facts.clauses if c.start <= quantity.start < c.end), None)
+    return facts.text[clause.start:clause.end] if clause else facts.text
+
+
 def _same_anchor(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
     """"An hour before your first drink" and "2 hours before your appointment" count from two
     different moments: both offsets must point to one event to be compared."""
@@ -113,7 +123,7 @@ def _pairs(doc: Facts, src: Facts) -> list[tuple[Quantity, list[Quantity]]]:
                       and _clause_stems(doc, dq) & _clause_stems(src, sq)
                       and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}
                       and not (_someones_age(doc, dq) and _someones_age(src, sq))
-                      and _same_anchor(doc, dq, src, sq)]
+                      and _same_anchor(doc, dq, src, sq) and not _other_acts(doc, dq, src, sq)]
         if comparable:
             pairs.append((dq, comparable))
     return pairs

@@ -91,10 +91,16 @@ def _opposite_offsets(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict
     for dq in doc.quantities:
         for sq in src.quantities:
             if (dq.dimension == sq.dimension == "time" and {dq.relation, sq.relation} == {"before", "after"}
-                    and _close(dq.low, sq.low) and shared - _roles()):
+                    and _close(dq.low, sq.low) and shared - _roles() and _one_moment(doc, dq, src, sq)):
                 return Verdict("timing", 0.8, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),), ((sq.start, sq.end),),
                                (("document", dq.relation), ("source", sq.relation)))
     return None
+
+
+def _one_moment(doc: Facts, dq, src: Facts, sq) -> bool:
+    """"An hour before your first drink" and "1 hour after the spray" count from two moments."""
+    doc_anchor, src_anchor = event_anchor(doc, dq.end, _DAY_PART_STEMS), event_anchor(src, sq.end, _DAY_PART_STEMS)
+    return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)
 
 
 def _relation_context(facts: Facts, position: int) -> frozenset[str]:
@@ -164,10 +170,11 @@ def _same_event(doc: Facts, dr: tuple[str, int, int], src: Facts, sr: tuple[str,
     """"Stop X before the scan" vs "stop X after the scan" clash; "three days after starting
     treatment" and "until the flare has settled" point to different events, and "skip alcohol
     until the flare is over" times another act than "take 500 mg until the flare settles". A cue
-    with nothing after it ("afterwards") points to whatever the sentence is about."""
+    with nothing after it ("after that", "afterwards") points to an earlier sentence: it matches
+    only another such cue, never a named event."""
     doc_anchor = event_anchor(doc, dr[2], _DAY_PART_STEMS)
     src_anchor = event_anchor(src, sr[2], _DAY_PART_STEMS)
-    if doc_anchor and src_anchor and not doc_anchor & src_anchor:
+    if bool(doc_anchor) != bool(src_anchor) or (doc_anchor and not doc_anchor & src_anchor):
         return False
     doc_act = _relation_context(doc, dr[1]) - doc_anchor - _DAY_PART_STEMS
     src_act = _relation_context(src, sr[1]) - src_anchor - _DAY_PART_STEMS

@@ -434,3 +434,30 @@ def test_before_and_after_one_event_clash_only_for_one_act():
 def test_a_ban_before_an_event_and_a_permission_after_another_are_two_moments():
     assert detect(detectors.negation, "Once the numbness wears off, you can eat.",
                   "Do not eat for 6 hours before your test.") is None
+
+
+def test_a_drug_rule_under_another_condition_is_no_clash_but_even_if_is_no_condition():
+    assert detect(detectors.medication, "You need not stop metformin if your kidneys work normally.",
+                  "If your eGFR is below 30, stop metformin on the day of the scan.") is None
+    assert detect(detectors.medication, "If you cannot eat, you can leave out your insulin.",
+                  "Never stop taking your insulin, even if you are not eating.")
+
+
+def test_a_drug_setting_the_scene_before_a_comma_is_not_what_is_forbidden():
+    facts = facts_of("For a scan with contrast, do not eat for four hours.")
+    assert all(d.stance != "forbid" for d in facts.drugs)
+
+
+def test_amounts_of_two_different_acts_are_not_compared():
+    assert detect(detectors.numeric, "Avoid eye make-up for a month.", "Wear the eye shield at night for 1 week.") is None
+
+
+def test_equal_offsets_from_two_moments_are_no_before_after_clash():
+    assert detect(detectors.timing, "Wait an hour before your first drink.",
+                  "Do not drink for 1 hour after the throat spray.") is None
+    assert detect(detectors.timing, "Stop the tablets 2 days before the scan.",
+                  "Stop the tablets for 2 days after the scan.")
+
+
+def test_after_that_is_not_matched_to_a_named_event():
+    assert detect(detectors.timing, "Before you drive, check your mirrors.", "After that, drive only if you can see well.") is None
