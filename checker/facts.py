@@ -355,6 +355,11 @@ def _contact_verbs() -> PhraseMatcher:
 _VERB_WINDOW = 60
 
 
+_NO_NEED_FOR = re.compile(r"\b(?:no need (?:for|to call|to go to|to ring|to phone)|(?:do not|don't|doesn't|does not) need "
+                          r"(?:an?|to call|to go to|to ring)|not necessary to (?:call|go to))\s+(?:an?\s+|the\s+)?$",
+                          re.IGNORECASE)
+
+
 def _escalations(text: str) -> tuple[Escalation, ...]:
     """Where the statement sends the reader. Ambiguous destinations (clinic, nurse, pharmacy) count
     only when a contact verb governs them; 911, urgent care and self-care phrases stand alone."""
@@ -364,6 +369,8 @@ def _escalations(text: str) -> tuple[Escalation, ...]:
     role_hits = role_matcher.find(text)
     for match in level_matcher.find(text):
         level, label = levels[match.phrase]
+        if _NO_NEED_FOR.search(text[max(0, match.start - 40):match.start]):
+            continue  # "there is no need for an ambulance": the place is ruled out, not named
         governed = any(0 <= match.start - v <= _VERB_WINDOW for v in verbs)
         if level in (1, 2, 4) and not governed:
             continue

@@ -163,3 +163,12 @@ def test_a_negation_in_what_to_check_is_not_a_denial():
 def test_a_distance_away_from_something_forbids_nothing():
     facts = facts_of("Inject at least 5 cm away from the scar.")
     assert all(c.stance != "forbid" for c in facts.clauses)
+
+
+def test_a_place_ruled_out_is_not_where_the_statement_sends_you():
+    escalations = facts_of("There is no need for an ambulance; see your GP this week.").escalations
+    assert [e.role for e in escalations] == ["primary care provider"]
+
+
+def test_lay_names_of_drug_classes_are_read():
+    assert {"antiepileptic"} <= set().union(*(d.classes for d in facts_of("Do not stop your seizure medication.").drugs))
