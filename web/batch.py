@@ -58,6 +58,7 @@ from checker.settings import Settings, load_settings
 from web.batch_models import BatchDocumentState, BatchRunProgress
 from web.checking import RunCounts, _resolve_missing, _upsert_findings
 from web.locks import DatabaseLock, LockHeld, LockLost
+from web.orphans import claim
 from web.models import (CheckRun, Department, Document, DocumentVersion, Finding, Protocol, ProtocolVersion,
                         StoredStatement, utcnow)
 
@@ -335,6 +336,7 @@ class NightlyBatch:
                     CheckRun.kind == RUN_KIND, CheckRun.status == "running")))
                 run = CheckRun(kind=RUN_KIND, status="running", started_at=utcnow(),
                                triggered_by_id=self.user_id, errors={})
+                claim(run)
                 session.add(run)
                 session.flush()
                 for run_id in interrupted:

@@ -66,10 +66,15 @@ class RunCounts:
 
 # --- runs -------------------------------------------------------------------------------------
 
-def start_run(session: Session, kind: str, user: User | None = None) -> CheckRun:
-    """A new ``running`` run, added and flushed (so it has an id)."""
+def start_run(session: Session, kind: str, user: User | None = None, stale_seconds: int = 6 * 3600) -> CheckRun:
+    """A new ``running`` run owned by this process, added and flushed (so it has an id); runs
+    orphaned by a crash are marked ``interrupted`` first."""
+    from web.orphans import claim, sweep_orphaned_runs
+
+    sweep_orphaned_runs(session, stale_seconds)
     run = CheckRun(kind=kind, status="running", started_at=utcnow(),
                    triggered_by_id=user.id if user is not None else None, errors={})
+    claim(run)
     session.add(run)
     session.flush()
     return run

@@ -189,7 +189,7 @@ def checked_run(session: Session, engine: Any, kind: str, user: User | None,
                 document_ids: set[int] | None = None, version: DocumentVersion | None = None) -> CheckRun:
     """Commit what is pending, then run a check in its own transaction. A check that crashes
     leaves a ``failed`` run (with the error) instead of an error page."""
-    run = start_run(session, kind, user)
+    run = start_run(session, kind, user, _settings().lock_stale_seconds)
     session.commit()
     try:
         counts = run_check(session, engine, run, document_ids, resolved_by_version=version)

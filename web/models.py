@@ -201,6 +201,10 @@ class CheckRun(Base):
     findings_reopened: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[Optional[str]] = mapped_column(Text)
+    # the process doing the run: when it is gone, the run is orphaned (see web.orphans)
+    owner_pid: Mapped[Optional[int]] = mapped_column(Integer)
+    owner_host: Mapped[Optional[str]] = mapped_column(String(255))
+    owner_started: Mapped[Optional[str]] = mapped_column(String(32))
 
     triggered_by: Mapped[Optional[User]] = relationship()
 
