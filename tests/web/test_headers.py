@@ -8,7 +8,7 @@ def test_every_page_carries_the_security_headers(client, seed):
     for response in (client.get("/login"), client.get("/nowhere")):
         headers = response.headers
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
