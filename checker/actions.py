@@ -7,29 +7,39 @@ one cannot forbid what the other allows. ``lexicons/actions.json`` holds the voc
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from checker.lexicon import PhraseMatcher, load, stem, words
 
+if TYPE_CHECKING:  # checker.facts imports this module
+    from checker.facts import Facts
 
-@lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, str], PhraseMatcher, dict[str, str]]:
+
+@lru_cache(maxsize=None)
+def _tables(section: str) -> tuple[dict[str, str], PhraseMatcher, dict[str, str]]:
+    """For one section of the lexicon (``families`` or ``events``): single words by stem, and a
+    matcher over the phrases, each mapped to its group."""
     single: dict[str, str] = {}
     phrases: dict[str, str] = {}
-    for family, entries in load("actions")["families"].items():
+    for group, entries in load("actions")[section].items():
         for entry in entries:
             if " " in entry:
-                phrases[entry.lower()] = family
+                phrases[entry.lower()] = group
             else:
-                single[stem(entry)] = family
+                single[stem(entry)] = group
     return single, PhraseMatcher(phrases), phrases
+
+
+def _groups(section: str, text: str) -> frozenset[str]:
+    single, matcher, phrases = _tables(section)
+    found = {phrases[match.phrase] for match in matcher.find(text)}
+    found.update(single[stem(word)] for word in words(text) if stem(word) in single)
+    return frozenset(found)
 
 
 def action_families(text: str) -> frozenset[str]:
     """The families of the actions ``text`` names (empty when it names none we know)."""
-    single, matcher, phrases = _tables()
-    found = {phrases[match.phrase] for match in matcher.find(text)}
-    found.update(single[stem(word)] for word in words(text) if stem(word) in single)
-    return frozenset(found)
+    return _groups("families", text)
 
 
 def different_actions(first: str, second: str) -> bool:
@@ -38,28 +48,13 @@ def different_actions(first: str, second: str) -> bool:
     return bool(a) and bool(b) and not a & b
 
 
-@lru_cache(maxsize=1)
-def _event_tables() -> tuple[dict[str, str], PhraseMatcher, dict[str, str]]:
-    single: dict[str, str] = {}
-    phrases: dict[str, str] = {}
-    for event, entries in load("actions")["events"].items():
-        for entry in entries:
-            if " " in entry:
-                phrases[entry.lower()] = event
-            else:
-                single[stem(entry)] = event
-    return single, PhraseMatcher(phrases), phrases
-
-
 def events_named(text: str) -> frozenset[str]:
     """The moments of care ``text`` names ("surgery" and "your operation" both name ``care_visit``),
     so that two ways of naming one moment share a word."""
-    single, matcher, phrases = _event_tables()
-    found = {single[stem(word)] for word in words(text) if stem(word) in single}
-    return frozenset(found | {phrases[match.phrase] for match in matcher.find(text)})
+    return _groups("events", text)
 
 
-def event_anchor(facts, position: int, leave_out: frozenset[str] = frozenset()) -> frozenset[str]:
+def event_anchor(facts: "Facts", position: int, leave_out: frozenset[str] = frozenset()) -> frozenset[str]:
     """What a before/after/until at ``position`` points to: the informative words after it in its
     clause, plus the moment of care they name ("after *your operation*" names ``care_visit``)."""
     from checker.facts import GENERIC, content
