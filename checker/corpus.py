@@ -16,6 +16,11 @@ from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Stateme
 _IGNORED_NAMES = {"readme.md", "readme.txt", "readme", "expected.jsonl"}
 
 
+def is_content_file(path: Path) -> bool:
+    """A file of the corpus's content: not hidden, not a README or the labels."""
+    return not path.name.startswith(".") and path.name.lower() not in _IGNORED_NAMES
+
+
 class CorpusError(Exception):
     """The corpus folder itself is unusable (missing, or holds no protocols and no documents)."""
 
@@ -60,8 +65,7 @@ def _files_in(folder: Path, recursive: bool = False) -> list[Path]:
     if not folder.is_dir():
         return []
     found = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in found if p.is_file() and not p.name.startswith(".")
-                  and p.name.lower() not in _IGNORED_NAMES)
+    return sorted(p for p in found if p.is_file() and is_content_file(p))
 
 
 def _display(root: Path, path: Path, kind: str, folder: Path) -> str:

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checker.corpus import is_content_file
 from web import BASE_DIR
 from web.accounts import AccountError, create_user, find_department, get_or_create_department
 from web.audit import record
@@ -117,7 +118,8 @@ def demo(protocols_dir: Path, documents_dir: Path) -> None:
 def _files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in supported_suffixes())
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in supported_suffixes() and is_content_file(p))
 
 
 def _load_protocols(session: Session, engine, folder: Path, errors: dict[str, str]) -> bool:

@@ -72,6 +72,7 @@ def example_tree(tmp_path: Path) -> tuple[Path, Path]:
     protocols.mkdir()
     (protocols / "fasting.md").write_bytes(PROTOCOL_MD)
     (protocols / "README").write_text("not a protocol")
+    (protocols / "README.md").write_text("# Protocols\n\nHow to write one: do not eat for 2 hours.\n")
     (documents / "day-surgery" / "leaflet.md").write_bytes(LEAFLET_MD)
     (documents / "cardiology" / "leaflet.md").write_bytes(LEAFLET_MD.replace(b"4 hours", b"3 hours"))
     (documents / "cardiology" / "broken.docx").write_bytes(b"PK\x03\x04 not a zip")
