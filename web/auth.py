@@ -58,7 +58,7 @@ def authenticate(username: str, password: str) -> User | None:
 # --- the current user -------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    app.before_request(_load_user)
+    app.before_request(load_user)
     app.context_processor(lambda: {"current_user": g.get("user"), "can": Permissions})
 
 
@@ -70,7 +70,8 @@ def _bearer_token() -> str | None:
     return None
 
 
-def _load_user() -> None:
+def load_user() -> None:
+    """Who is asking: from an API bearer token, else the session cookie (``g.user``, or None)."""
     g.user = None
     g.token_auth = False
     token = _bearer_token()

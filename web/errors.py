@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -40,7 +40,21 @@ def handle_http_error(error: HTTPException):
         message = _message(error)
     if wants_json():
         return jsonify(error=TITLES.get(code, error.name), message=message, status=code), code
+    _know_the_user()
     return render_template("error.html", code=code, title=TITLES.get(code, error.name), message=message), code
+
+
+def _know_the_user() -> None:
+    """An error raised before the user was loaded (a CSRF failure, an upload over the size limit)
+    still shows the page with the user's navigation, so nobody looks logged out."""
+    if "user" in g:
+        return
+    from web.auth import load_user
+
+    try:
+        load_user()
+    except Exception:  # the error page must render whatever went wrong with the session
+        g.user = None
 
 
 def handle_unexpected(error: Exception):

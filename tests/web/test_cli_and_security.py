@@ -2,6 +2,7 @@
 login, session cookies, secret key, CSRF, error pages."""
 from __future__ import annotations
 
+import io
 import stat
 from pathlib import Path
 
@@ -220,3 +221,20 @@ def test_pages_forbid_scripts_frames_and_sniffing(client):
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_error_before_the_user_is_loaded_still_shows_their_navigation(database_url, engine, engine_settings):
+    app = build_app(database_url, engine, engine_settings.replace(upload_max_bytes=2048), WTF_CSRF_ENABLED=True)
+    seed_data(app)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"username": "officer", "password": "correct-horse-1", "csrf_token": token})
+    refused = client.post("/runs")  # no CSRF token: refused before the user is loaded
+    assert refused.status_code == 400
+    assert "Officer" in refused.get_data(as_text=True)
+    too_big = client.post("/documents/upload", data={"file": (io.BytesIO(b"x" * 4096), "big.md")},
+                          content_type="multipart/form-data")
+    assert too_big.status_code == 413
+    assert "Officer" in too_big.get_data(as_text=True)
+    app.extensions["touchpoint_db"].dispose()
