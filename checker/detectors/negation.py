@@ -134,7 +134,9 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
     if stance == "assert" and ctx.similarity < 0.5:
         return None
     other = next(c for c in free if hits & c.stems)
-    if not _same_action(clause, negative, other, positive, stance) or _is_the_exception(negative, positive):
+    # the clause that names the thing says whether it is merely stated, whatever else the sentence permits
+    named_as = other.stance if other.stance in _STANCE_ORDER else stance
+    if not _same_action(clause, negative, other, positive, named_as) or _is_the_exception(negative, positive):
         return None
     if _time_bounded(clause, negative) and any(_time_bounded(c, positive) for c in free):
         return None  # "not for 6 weeks" vs "after 3 weeks" is a numeric question

@@ -63,3 +63,19 @@ def test_before_and_after_clash_only_when_they_point_to_one_event(doc, src, clas
 def test_only_if_restates_not_unless():
     assert detect(negation, "Only lift the splint if the nurse asks you to.",
                   "Do not lift the splint unless the nurse asks you to.") is None
+
+
+def test_a_thing_merely_stated_in_a_clause_is_not_allowed_by_the_sentences_other_clause():
+    assert detect(negation, "Drink plenty of water, because dehydration can block the tube.",
+                  "Drink well and avoid dehydration, which can block the tube.") is None
+
+
+def test_a_small_and_a_large_one_are_different_situations():
+    from checker.records import Statement
+    from checker.scope import compatible
+
+    normal = Statement("protocols/p.md", "protocol", "It is normal to have a small bruise where you inject.", 0, 10)
+    worry = Statement("documents/a/b.md", "document", "If you get a large bruise, ring the ward.", 0, 10)
+    same = Statement("documents/a/b.md", "document", "If you get a bruise, ring the ward.", 0, 10)
+    assert not compatible(worry, normal)
+    assert compatible(same, normal)
