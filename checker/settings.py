@@ -68,6 +68,9 @@ class Settings:
     upload_max_statements: int = 2000
     statement_max_chars: int = 3000
     page_size: int = 25
+    # connections to a PostgreSQL server per process, and how many more under load
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
     session_cookie_secure: bool = False
     # --- nightly batch ----------------------------------------------------------------------
     lock_stale_seconds: int = 6 * 3600
@@ -115,6 +118,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "upload_max_statements": (1, 10**6),
     "statement_max_chars": (100, 10**6),
     "page_size": (1, 1000),
+    "db_pool_size": (1, 1000),
+    "db_max_overflow": (0, 1000),
     "lock_stale_seconds": (1, 7 * 24 * 3600),
     "chunk_timeout_seconds": (1, 24 * 3600),
 }

@@ -46,8 +46,11 @@ def _enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    engine = create_engine(url, pool_pre_ping=True)
+def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """An engine on ``url``; a server database gets a pool of ``pool_size`` connections plus
+    ``max_overflow`` more under load (SQLite files ignore both)."""
+    pool = {} if url.startswith("sqlite") else {"pool_size": pool_size, "max_overflow": max_overflow}
+    engine = create_engine(url, pool_pre_ping=True, **pool)
     if engine.dialect.name == "sqlite":
         _enable_sqlite_foreign_keys(engine)
     return engine
@@ -55,7 +58,8 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and session factory; close the request's session on teardown."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    settings = app.extensions["touchpoint_settings"]
+    engine = make_engine(app.config["DATABASE_URL"], settings.db_pool_size, settings.db_max_overflow)
     app.extensions["touchpoint_db"] = engine
     app.extensions["touchpoint_sessions"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)

@@ -238,3 +238,11 @@ def test_an_error_before_the_user_is_loaded_still_shows_their_navigation(databas
     assert too_big.status_code == 413
     assert "Officer" in too_big.get_data(as_text=True)
     app.extensions["touchpoint_db"].dispose()
+
+
+def test_the_database_pool_size_is_a_setting(database_url, engine, engine_settings):
+    app = build_app(database_url, engine, engine_settings.replace(db_pool_size=12, db_max_overflow=3))
+    pool = app.extensions["touchpoint_db"].pool
+    if database_url.startswith("postgresql"):
+        assert pool.size() == 12
+    app.extensions["touchpoint_db"].dispose()
