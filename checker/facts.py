@@ -206,6 +206,9 @@ def _analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, 
             stance, cue = "oblige", piece.split()[0]
             cue_start = start + piece.index(cue)
             cue_end = cue_start + len(cue)
+        if stance == "forbid" and cue.lower() == "no" and (_NO_THING_IS.match(text, cue_end)
+                                                          or _HAS_NO.search(text, max(0, cue_start - 12), cue_end)):
+            stance = "deny"  # "no onion is being cut" says what is not so; "no swimming" forbids
         if stance == "deny" and _CHECK_THAT.search(text[start:cue_start]):
             stance = "assert"  # "check that the tube is not kinked" says what to look for, not what is so
         if stance == "permit" and _possibility(text, start, cue_start, cue):
@@ -244,6 +247,10 @@ def _imperative(piece: str) -> bool:
     return bool(first) and first[0] in _imperative_verbs()
 
 
+_NO_THING_IS = re.compile(r"\s+(?:[\w-]+\s+){1,5}(?:is|are|was|were|has|have|can be|will be)\b"
+                          r"(?!\s+(?:allowed|permitted|advised|recommended|needed|necessary|safe|given|taken|to\b))",
+                          re.IGNORECASE)
+_HAS_NO = re.compile(r"\b(?:has|have|had|with|got)\s+no$", re.IGNORECASE)
 _CHECK_THAT = re.compile(r"\b(?:check|make sure|ensure|see|confirm|look)\b[^.;:]*?\b(?:that|whether|if)\b", re.IGNORECASE)
 _MODALS = frozenset({"can", "may", "could"})
 _READER = re.compile(r"\b(?:you|your|yourself|we|they|he|she|i|child|children|baby|babies|patients?|visitors?|"

@@ -172,3 +172,13 @@ def test_a_place_ruled_out_is_not_where_the_statement_sends_you():
 
 def test_lay_names_of_drug_classes_are_read():
     assert {"antiepileptic"} <= set().union(*(d.classes for d in facts_of("Do not stop your seizure medication.").drugs))
+
+
+@pytest.mark.parametrize("text, stance", [
+    ("No dog is playing in the yard.", "deny"),            # says what is not so
+    ("The patient has no rash on the back.", "deny"),
+    ("No swimming for 2 weeks.", "forbid"),                # forbids
+    ("No food or drink is allowed after midnight.", "forbid"),
+])
+def test_no_followed_by_is_denies_and_no_before_an_activity_forbids(text, stance):
+    assert facts_of(text).clauses[0].stance == stance
