@@ -74,6 +74,8 @@ class Settings:
     session_cookie_secure: bool = False
     # --- nightly batch ----------------------------------------------------------------------
     lock_stale_seconds: int = 6 * 3600
+    # every check (upload, button, protocol upload, nightly) takes one lock; how long one waits for another
+    check_lock_wait_seconds: int = 30
     # a worker process that takes longer than this over one chunk is killed; the chunk is redone here
     chunk_timeout_seconds: int = 900
 
@@ -122,6 +124,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "db_max_overflow": (0, 1000),
     "lock_stale_seconds": (1, 7 * 24 * 3600),
     "chunk_timeout_seconds": (1, 24 * 3600),
+    "check_lock_wait_seconds": (0, 24 * 3600),
 }
 
 

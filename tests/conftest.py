@@ -18,7 +18,9 @@ from checker.settings import Settings, load_settings
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Default settings (environment ignored) with the embedding cache in a session folder."""
-    return load_settings(environ={}, cache_dir=str(tmp_path_factory.mktemp("embedding-cache")))
+    # a check waits 1 s (not 30) for the check lock, so tests of a held lock stay quick
+    return load_settings(environ={}, cache_dir=str(tmp_path_factory.mktemp("embedding-cache")),
+                         check_lock_wait_seconds=1)
 
 
 @pytest.fixture(scope="session")

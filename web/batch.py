@@ -57,14 +57,14 @@ from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Stateme
 from checker.settings import Settings, load_settings
 from web.batch_models import BatchDocumentState, BatchRunProgress
 from web.checking import RunCounts, _resolve_missing, _upsert_findings
-from web.locks import DatabaseLock, LockHeld, LockLost
+from web.locks import CHECK_LOCK, DatabaseLock, LockHeld, LockLost
 from web.orphans import claim
 from web.models import (CheckRun, Department, Document, DocumentVersion, Finding, Protocol, ProtocolVersion,
                         StoredStatement, utcnow)
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "nightly"
+LOCK_NAME = CHECK_LOCK
 RUN_KIND = "nightly"
 #: Bump when the batch's own logic changes what it stores, to re-check everything once.
 BATCH_FORMAT = "2"
@@ -327,7 +327,7 @@ class NightlyBatch:
     def prepare(self) -> int:
         """Take the lock, mark runs a crash left ``running`` as interrupted, create our run."""
         try:
-            stale = self.lock.acquire()
+            stale = self.lock.acquire_within(self.settings.check_lock_wait_seconds)
         except LockHeld as held:
             raise BatchRefused(f"another nightly run is in progress: {held}") from None
         try:

@@ -20,6 +20,7 @@ from werkzeug.utils import secure_filename
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Statement
 from web.audit import record
 from web.checking import fail_run, finish_run, run_check, start_run
+from web.locks import CHECK_LOCK, DatabaseLock, LockHeld
 from web.models import (CheckRun, Department, Document, DocumentVersion, Protocol, ProtocolVersion,
                         StoredStatement, User)
 
@@ -187,10 +188,21 @@ def add_protocol_version(session: Session, engine: Any, filename: str | None, da
 
 def checked_run(session: Session, engine: Any, kind: str, user: User | None,
                 document_ids: set[int] | None = None, version: DocumentVersion | None = None) -> CheckRun:
-    """Commit what is pending, then run a check in its own transaction. A check that crashes
-    leaves a ``failed`` run (with the error) instead of an error page."""
-    run = start_run(session, kind, user, _settings().lock_stale_seconds)
+    """Commit what is pending, then run a check in its own transaction, under the one check lock
+    that the nightly batch takes too (waiting up to ``check_lock_wait_seconds``). A check that
+    crashes, or cannot get the lock, leaves a ``failed`` run saying why instead of an error page;
+    what was uploaded stays saved either way."""
+    settings = _settings()
+    run = start_run(session, kind, user, settings.lock_stale_seconds)
     session.commit()
+    lock = DatabaseLock(session.get_bind(), CHECK_LOCK, settings.lock_stale_seconds)
+    try:
+        lock.acquire_within(settings.check_lock_wait_seconds, run_id=run.id)
+    except LockHeld as held:
+        fail_run(run, f"Not checked: another check is running ({held}). What was uploaded is saved; "
+                      "the next check or nightly run checks it.")
+        session.commit()
+        return run
     try:
         counts = run_check(session, engine, run, document_ids, resolved_by_version=version)
         finish_run(run, counts)
@@ -201,6 +213,8 @@ def checked_run(session: Session, engine: Any, kind: str, user: User | None,
         run = session.get(CheckRun, run.id)
         fail_run(run, f"{type(error).__name__}: {error}")
         session.commit()
+    finally:
+        lock.release()
     return run
 
 

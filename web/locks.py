@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Optional
@@ -85,6 +86,11 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+# One lock for every check: the nightly batch, an upload's check, the button and a protocol upload
+# all write findings, so they take turns. (The name predates the uploads taking it too.)
+CHECK_LOCK = "nightly"
+
+
 class DatabaseLock:
     """``with DatabaseLock(engine, "nightly", 3600): ...`` or acquire/heartbeat/release."""
 
@@ -152,6 +158,17 @@ class DatabaseLock:
                     self.name, holder.pid, holder.host, holder.run_id, reason)
         self.held = True
         return holder
+
+    def acquire_within(self, seconds: float, run_id: Optional[int] = None, poll: float = 0.5) -> Optional[Holder]:
+        """Like :meth:`acquire`, waiting up to ``seconds`` for a live holder to finish."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return self.acquire(run_id)
+            except LockHeld:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
 
     def heartbeat(self, run_id: Optional[int] = None) -> None:
         """Refresh the heartbeat (and the run id); raise :class:`LockLost` if it was taken over."""
