@@ -72,6 +72,8 @@ class Settings:
     db_pool_size: int = 5
     db_max_overflow: int = 10
     session_cookie_secure: bool = False
+    # reverse proxies in front of the app whose X-Forwarded-For/-Proto it trusts (0: none, as in `make run`)
+    proxy_hops: int = 0
     # --- nightly batch ----------------------------------------------------------------------
     lock_stale_seconds: int = 6 * 3600
     # every check (upload, button, protocol upload, nightly) takes one lock; how long one waits for another
@@ -120,6 +122,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "upload_max_statements": (1, 10**6),
     "statement_max_chars": (100, 10**6),
     "page_size": (1, 1000),
+    "proxy_hops": (0, 5),
     "db_pool_size": (1, 1000),
     "db_max_overflow": (0, 1000),
     "lock_stale_seconds": (1, 7 * 24 * 3600),

@@ -28,6 +28,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(config.pop("INSTANCE_PATH", BASE_DIR / "instance")))
     settings: Settings = config.pop("TOUCHPOINT_SETTINGS", None) or load_settings()
     _configure(app, settings, config)
+    if settings.proxy_hops:  # behind nginx: the client's address and scheme come from X-Forwarded-*
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     __import__("web.batch").batch.register_batch_commands(app)  # nightly batch: CLI, check-now, progress
