@@ -75,15 +75,21 @@ def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     return _stopped_vs_kept(doc, src) or _different_drug(doc, src, ctx)
 
 
+def _identity(drug) -> str:
+    """A drug by its generic name, or a class named on its own ("the antibiotic") by the class."""
+    return drug.generic or ("class:" + ",".join(sorted(drug.classes)) if drug.classes else "")
+
+
 def _stopped_vs_kept(doc: Facts, src: Facts) -> Verdict | None:
     """One statement stops (or lets the patient leave out) a drug the other says to keep taking:
     "you can leave out your insulin" vs "never stop taking your insulin"."""
     for stopping, keeping, doc_stops in ((doc, src, True), (src, doc, False)):
         for stopped in stopping.drugs:
-            if stopped.stance != "cease" or not stopped.generic:
+            if stopped.stance != "cease" or not _identity(stopped):
                 continue
-            kept = next((d for d in keeping.drugs if d.generic == stopped.generic and d.stance == "continue"), None)
-            if kept is None or any(d.generic == stopped.generic and d.stance == "cease" for d in keeping.drugs):
+            same = [d for d in keeping.drugs if _identity(d) == _identity(stopped)]
+            kept = next((d for d in same if d.stance == "continue"), None)
+            if kept is None or any(d.stance == "cease" for d in same):
                 continue
             doc_drug, src_drug = (stopped, kept) if doc_stops else (kept, stopped)
             text = (f"{stopped.name} stopped vs {kept.name} continued" if doc_stops

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
+from checker.actions import different_actions, event_anchor
 from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _shares_subject
 from checker.facts import Facts, content
-from checker.actions import different_actions, event_anchor
+from checker.lexicon import load
 from checker.measures import is_age
 from checker.quantities import Quantity
 
@@ -100,12 +102,20 @@ def _clause_text(facts: Facts, quantity: Quantity) -> str:
     return facts.text[clause.start:clause.end] if clause else facts.text
 
 
+@lru_cache(maxsize=1)
+def _relation_words() -> frozenset[str]:
+    """"before", "beforehand", "after": the cue itself is not the moment it points to."""
+    cues = load("cues")
+    return frozenset(content(" ".join(cues["before"] + cues["after"])))
+
+
 def _same_anchor(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
     """"An hour before your first drink" and "2 hours before your appointment" count from two
     different moments: both offsets must point to one event to be compared."""
     if not dq.relation or not sq.relation:
         return True
-    doc_anchor, src_anchor = event_anchor(doc, dq.end), event_anchor(src, sq.end)
+    doc_anchor = event_anchor(doc, dq.end, _relation_words())
+    src_anchor = event_anchor(src, sq.end, _relation_words())
     return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)
 
 

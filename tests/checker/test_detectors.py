@@ -461,3 +461,13 @@ def test_equal_offsets_from_two_moments_are_no_before_after_clash():
 
 def test_after_that_is_not_matched_to_a_named_event():
     assert detect(detectors.timing, "Before you drive, check your mirrors.", "After that, drive only if you can see well.") is None
+
+
+def test_a_before_or_beforehand_cue_is_not_the_moment_it_points_to():
+    assert detect(detectors.numeric, "Stop the tablets 7 days before your operation.",
+                  "Before surgery, stop the tablets 48 hours beforehand.")
+
+
+def test_a_class_named_on_its_own_can_be_stopped_against_kept():
+    assert detect(detectors.medication, "Once you feel better, you can stop taking the antibiotic.",
+                  "Keep taking the antibiotic until the course is finished.")

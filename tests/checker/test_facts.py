@@ -182,3 +182,7 @@ def test_lay_names_of_drug_classes_are_read():
 ])
 def test_no_followed_by_is_denies_and_no_before_an_activity_forbids(text, stance):
     assert facts_of(text).clauses[0].stance == stance
+
+
+def test_you_can_stop_is_a_permission_to_stop():
+    assert facts_of("You can stop taking the tablets.").clauses[0].stance == "cease"
