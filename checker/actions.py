@@ -63,3 +63,12 @@ def event_anchor(facts: "Facts", position: int, leave_out: frozenset[str] = froz
     end = clause.end if clause is not None else len(facts.text)
     anchor = facts.text[position:end].split(",")[0]  # "after that, drive": the anchor ends at the comma
     return (content(anchor) - GENERIC - leave_out) | events_named(anchor)
+
+
+def same_moment(doc: "Facts", doc_position: int, src: "Facts", src_position: int,
+                leave_out: frozenset[str] = frozenset()) -> bool:
+    """Do two before/after cues point to one moment? Yes when their anchors share a word (or a
+    moment of care), or when either names none to compare."""
+    doc_anchor = event_anchor(doc, doc_position, leave_out)
+    src_anchor = event_anchor(src, src_position, leave_out)
+    return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)

@@ -7,7 +7,7 @@ it would lock a development server out of browsers.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
                            "base-uri 'none'; object-src 'none'")
@@ -36,8 +36,6 @@ def add_security_headers(response: Response) -> Response:
 
 
 def _https_deployment() -> bool:
-    from flask import current_app
-
     return bool(current_app.config.get("SESSION_COOKIE_SECURE"))
 
 

@@ -86,6 +86,18 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def process_gone(pid: int, host: str, started: Optional[str]) -> Optional[str]:
+    """For a process on this host: "dead", "replaced" (its pid now belongs to a later process), or
+    None while it runs. A process on another host cannot be checked from here: None."""
+    if host != socket.gethostname():
+        return None
+    if not pid_alive(pid):
+        return "dead"
+    if started and process_start(pid) not in (None, started):
+        return "replaced"
+    return None
+
+
 # One lock for every check: the nightly batch, an upload's check, the button and a protocol upload
 # all write findings, so they take turns. (The name predates the uploads taking it too.)
 CHECK_LOCK = "nightly"
@@ -121,11 +133,11 @@ class DatabaseLock:
         age = (self.clock() - holder.heartbeat_at).total_seconds()
         if age > self.stale_seconds:
             return f"no heartbeat for {age:.0f} s (limit {self.stale_seconds} s)"
-        if holder.host == self.host:
-            if not pid_alive(holder.pid):
-                return f"owner pid {holder.pid} is not running on this host"
-            if holder.started and process_start(holder.pid) not in (None, holder.started):
-                return f"owner pid {holder.pid} now belongs to another process"
+        gone = process_gone(holder.pid, holder.host, holder.started)
+        if gone == "dead":
+            return f"owner pid {holder.pid} is not running on this host"
+        if gone == "replaced":
+            return f"owner pid {holder.pid} now belongs to another process"
         return None
 
     # --- taking and keeping ------------------------------------------------------------------

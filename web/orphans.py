@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.locks import pid_alive, process_start
+from web.locks import process_gone, process_start
 from web.models import CheckRun, utcnow
 
 
@@ -30,9 +30,10 @@ def owner_gone(run: CheckRun, now: datetime, stale_seconds: int) -> str | None:
     if run.owner_pid is None:
         return None  # a run from before owners were recorded: the nightly batch settles those
     if run.owner_host == socket.gethostname():
-        if not pid_alive(run.owner_pid):
+        gone = process_gone(run.owner_pid, run.owner_host, run.owner_started)
+        if gone == "dead":
             return f"its process {run.owner_pid} is no longer running"
-        if run.owner_started and process_start(run.owner_pid) not in (None, run.owner_started):
+        if gone == "replaced":
             return f"its process {run.owner_pid} has been replaced by another"
         return None
     started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=timezone.utc)

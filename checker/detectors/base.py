@@ -79,3 +79,10 @@ def _clause_words(facts: Facts, position: int, leave_out: frozenset[str] = froze
             stems = clause.stems - leave_out
             return stems if len(stems) >= 2 else facts.stems
     return facts.stems
+
+
+def different_conditions(doc: Facts, src: Facts) -> bool:
+    """Both rules hold only under a condition, and the conditions share no word: two cases
+    ("if you still have problems, tell ..." vs "if you have made a full recovery, no need to")."""
+    return doc.is_conditional and src.is_conditional and bool(doc.condition) and bool(src.condition) and not (
+        doc.condition & src.condition)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from checker.detectors.negation import different_conditions
-from checker.detectors.base import PairContext, Verdict, _shares_subject
-from checker.facts import NEGATIVE, POSITIVE, Facts, content, polarity
+from checker.detectors.base import PairContext, Verdict, _shares_subject, different_conditions
+from checker.facts import NEGATIVE, POSITIVE, DrugMention, Facts, content, polarity
 
 
 # --- medication ----------------------------------------------------------------------------
@@ -75,7 +74,7 @@ def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     return _stopped_vs_kept(doc, src) or _different_drug(doc, src, ctx)
 
 
-def _identity(drug) -> str:
+def _identity(drug: DrugMention) -> str:
     """A drug by its generic name, or a class named on its own ("the antibiotic") by the class."""
     return drug.generic or ("class:" + ",".join(sorted(drug.classes)) if drug.classes else "")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from checker.actions import action_families
-from checker.detectors.base import PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface
+from checker.detectors.base import (PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface,
+                                    different_conditions)
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, polarity
 
 
@@ -32,13 +33,6 @@ def _time_bounded(clause: Clause, facts: Facts) -> bool:
 
 _APPLICABILITY = re.compile(r"\b(?:does|do|doesn't|don't|will) not apply\b|\bdoes ?n[o']t apply\b", re.IGNORECASE)
 _RESTRICTIVE = re.compile(r"\b(?:who|whose|that|which)\b", re.IGNORECASE)
-
-
-def different_conditions(doc: Facts, src: Facts) -> bool:
-    """Both rules hold only under a condition, and the conditions share no word: two cases
-    ("if you still have problems, tell ..." vs "if you have made a full recovery, no need to")."""
-    return doc.is_conditional and src.is_conditional and bool(doc.condition) and bool(src.condition) and not (
-        doc.condition & src.condition)
 
 
 def _restricted_subject(clause: Clause, negative: Facts, positive: Facts) -> bool:

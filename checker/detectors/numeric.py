@@ -6,7 +6,7 @@ import math
 import re
 from functools import lru_cache
 
-from checker.actions import different_actions, event_anchor
+from checker.actions import different_actions, same_moment
 from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _shares_subject
 from checker.facts import Facts, content
 from checker.lexicon import load
@@ -112,11 +112,7 @@ def _relation_words() -> frozenset[str]:
 def _same_anchor(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
     """"An hour before your first drink" and "2 hours before your appointment" count from two
     different moments: both offsets must point to one event to be compared."""
-    if not dq.relation or not sq.relation:
-        return True
-    doc_anchor = event_anchor(doc, dq.end, _relation_words())
-    src_anchor = event_anchor(src, sq.end, _relation_words())
-    return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)
+    return not dq.relation or not sq.relation or same_moment(doc, dq.end, src, sq.end, _relation_words())
 
 
 def _someones_age(facts: Facts, quantity: Quantity) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from checker.actions import event_anchor
+from checker.actions import event_anchor, same_moment
 from checker.detectors.base import PairContext, Verdict, _UNTIL, _clause_words, _close, _drug_stems, _shares_subject, _surface
-from checker.facts import GENERIC, NEGATIVE, Facts, content, polarity
+from checker.facts import GENERIC, NEGATIVE, Facts, polarity
 from checker.lexicon import content_stems, load, stem
+from checker.quantities import Quantity
 
 
 # --- timing --------------------------------------------------------------------------------
@@ -97,10 +98,9 @@ def _opposite_offsets(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict
     return None
 
 
-def _one_moment(doc: Facts, dq, src: Facts, sq) -> bool:
+def _one_moment(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
     """"An hour before your first drink" and "1 hour after the spray" count from two moments."""
-    doc_anchor, src_anchor = event_anchor(doc, dq.end, _DAY_PART_STEMS), event_anchor(src, sq.end, _DAY_PART_STEMS)
-    return not doc_anchor or not src_anchor or bool(doc_anchor & src_anchor)
+    return same_moment(doc, dq.end, src, sq.end, _DAY_PART_STEMS)
 
 
 def _relation_context(facts: Facts, position: int) -> frozenset[str]:
