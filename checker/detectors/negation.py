@@ -108,6 +108,31 @@ def _is_the_exception(negative: Facts, positive: Facts) -> bool:
     return bool(match) and bool((content(match.group(1)) - GENERIC) & positive.stems)
 
 
+_PHRASE_END = re.compile(r"[,;:.()]|\b(?:in|on|at|around|near|next|to|into|with|by|for|after|before|until|while|"
+                         r"during|when|if|unless|because|from|without|as|or|and)\b", re.IGNORECASE)
+
+
+def _banned_phrase(clause: Clause, facts: Facts) -> frozenset[str]:
+    """The words a ban governs up to its first preposition: what it is about ("do not *smoke*
+    around your child, in your home"; "never *store spare batteries* in a pill box"). Drugs and
+    general verbs ("give", "take") leave it empty: those bans are judged on their objects."""
+    tail = facts.text[clause.cue_end:clause.end]
+    stop = _PHRASE_END.search(tail)
+    phrase = content(tail[:stop.start()] if stop else tail) - GENERIC
+    return frozenset() if phrase & _drug_stems(facts) else phrase
+
+
+def _names_the_banned_action(clause: Clause, negative: Facts, free: list[Clause], positive: Facts,
+                             positive_stems: frozenset[str]) -> bool:
+    """A clash needs the other statement to do what the ban is about, not only to share a place or
+    a thing with it ("do not smoke in your home" vs "most children can be cared for at home")."""
+    phrase = _banned_phrase(clause, negative)
+    if not phrase or phrase & positive_stems:
+        return True
+    done = frozenset().union(*(action_families(positive.text[c.start:c.end]) for c in free))
+    return bool(action_families(" ".join(sorted(phrase))) & done)
+
+
 def _positive_stance(facts: Facts) -> str | None:
     stances = {c.stance for c in facts.clauses if polarity(c.stance) == POSITIVE}
     return next((s for s in _STANCE_ORDER if s in stances), None)
@@ -126,6 +151,8 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
     if not hits or not any(_covered(item - drugs - _ANCHORS, positive_stems) for item in clause.items):
         return None
     if stance == "assert" and ctx.similarity < 0.5:
+        return None
+    if not _names_the_banned_action(clause, negative, free, positive, positive_stems):
         return None
     other = next(c for c in free if hits & c.stems)
     # the clause that names the thing says whether it is merely stated, whatever else the sentence permits

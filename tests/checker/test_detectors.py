@@ -165,6 +165,26 @@ def test_forbidding_one_activity_does_not_clash_with_allowing_another():
                   "Do not take a bath for 2 weeks after surgery.") is None
 
 
+@pytest.mark.parametrize("doc, src", [
+    ("Most people can be looked after safely at home.", "Do not smoke around your baby, in your home or in your car."),
+    ("Most adults can be cared for safely in their own bed.", "Do not vape near your partner, in your bed or in the bedroom."),
+    ("Keep your bedroom and car smoke-free.", "Do not smoke around your child, in your bedroom or in your car."),
+], ids=["place-only", "other-place-only", "agreeing-rule-sharing-the-places"])
+def test_a_ban_does_not_clash_with_a_statement_that_only_shares_its_place_or_thing(doc, src):
+    assert detect(detectors.negation, doc, src) is None
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("You can smoke in the car if the window is open.", "Never smoke in the car with children inside."),
+    ("A kitchen drawer is a handy place to keep spare needles.", "Never store spare needles in a kitchen drawer."),
+    ("You will need a monthly blood test at the clinic to check your kidneys.",
+     "You do not need regular blood tests to check your kidneys."),
+], ids=["same-action", "store-vs-keep-by-the-object", "adjective-before-the-object"])
+def test_a_ban_clashes_with_doing_what_it_bans(doc, src):
+    found = detect(detectors.negation, doc, src)
+    assert found is not None and found.kind == "negation"
+
+
 # --- action: a different escalation for the same trigger -------------------------------------
 
 def test_waiting_for_a_routine_visit_instead_of_going_to_the_emergency_department_is_an_action_finding():
