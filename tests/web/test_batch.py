@@ -1,4 +1,4 @@
-"""The nightly batch (web/batch.py): incremental, idempotent, safe to kill, one run at a time.
+"""The nightly batch (the web/batch/ package): incremental, idempotent, safe to kill, one run at a time.
 
 Every test runs on SQLite and on PostgreSQL (the ``database_url`` fixture of conftest.py), with
 the real engine unless ``TOUCHPOINT_TEST_ENGINE=fake``.

@@ -4,7 +4,7 @@ Revision ID: b001
 Revises: 0001
 Create Date: 2026-11-28 16:30:00
 
-Tables of ``web/batch_models.py`` (the nightly batch, ``web/batch.py``).
+Tables of ``web/batch_models.py`` (the nightly batch, the ``web/batch/`` package).
 """
 from __future__ import annotations
 
