@@ -53,7 +53,8 @@ def main() -> None:
               help="Department documents folder, one sub-folder per department (default CORPUS_DIR/documents).")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=None,
-              help="Report findings scoring at least this (default from settings, 0.5). Higher: fewer, surer findings.")
+              help="Report findings whose estimated precision is at least this (default from settings, 0.5). "
+                   "Higher: fewer, surer findings.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Write findings here.")
 @click.option("--no-fail", is_flag=True, help="Exit 0 even when there are findings.")
 def scan(corpus_dir: Path, protocols_dir: Path | None, documents_dir: Path | None, output_format: str,
@@ -72,7 +73,8 @@ def scan(corpus_dir: Path, protocols_dir: Path | None, documents_dir: Path | Non
     write_findings(result.findings, output_format, output)
     click.echo(f"{len(result.findings)} findings in {corpus.files - len(corpus.errors)} files "
                f"({len(corpus.errors)} unreadable); embeddings computed {result.embeddings_computed}, "
-               f"reused {result.embeddings_reused}", err=True)
+               f"reused {result.embeddings_reused}; pairs judged {result.judgements_computed}, "
+               f"reused {result.judgements_reused}", err=True)
     if corpus.errors:
         sys.exit(EXIT_INPUT_ERROR)
     sys.exit(EXIT_FINDINGS if result.findings and not no_fail else EXIT_CLEAN)

@@ -23,6 +23,7 @@ from checker.align import Alignment, align
 from checker.embeddings import EmbeddingStore
 from checker.directory import ServiceIndex
 from checker.judge import Judge, merge_findings
+from checker.judgements import JudgementCache
 from checker.reader import extract
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Finding, Statement
 from checker.scope import scope_line
@@ -34,22 +35,27 @@ __all__ = ["Engine", "CheckResult", "DocumentError"]
 
 @dataclass
 class CheckResult:
-    """Findings of one check, best first, and counters of the work it did."""
+    """Findings of one check, best first, and counters of the work it did. ``pairs_judged``
+    counts the aligned pairs the judge looked at; ``judgements_computed`` those it had not seen
+    before (the rest came from the judgement cache)."""
 
     findings: list[Finding]
     embeddings_computed: int = 0
     embeddings_reused: int = 0
     pairs_judged: int = 0
+    judgements_computed: int = 0
+    judgements_reused: int = 0
     alignments: list[Alignment] = field(default_factory=list)
 
 
 class Engine:
     """Reads documents and finds contradictions; holds the model and the embedding cache."""
 
-    def __init__(self, settings: Settings | None = None, store: EmbeddingStore | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, store: EmbeddingStore | None = None,
+                 judge: Judge | None = None) -> None:
         self.settings = settings or load_settings()
         self.store = store or EmbeddingStore(self.settings)
-        self.judge = Judge()
+        self.judge = judge or Judge(cache=JudgementCache(self.settings.cache_dir))
 
     def read(self, path: str, data: bytes, role: str, department: str = "") -> list[Statement]:
         """Statements of one file. ``path`` is the name shown in findings; its suffix picks the
@@ -73,13 +79,13 @@ class Engine:
         where possible."""
         return self.store.embed([statement.judged_text for statement in statements], progress)
 
-    @staticmethod
-    def combine(judged: list[Finding], index: ServiceIndex, targets: set[str] | None, min_score: float
+    def combine(self, judged: list[Finding], index: ServiceIndex, targets: set[str] | None, min_score: float
                 ) -> list[Finding]:
         """The final findings: judged alignments plus the service directory's contact findings,
         one per document statement. Callers that align and judge in parts (the nightly batch)
         finish with this, so they report exactly what :meth:`check` reports."""
-        return merge_findings(list(judged) + index.findings(targets), min_score)
+        directory = [self.judge.calibrate(finding) for finding in index.findings(targets)]
+        return merge_findings(list(judged) + directory, min_score)
 
     def check(self, protocols: Sequence[Statement], documents: Sequence[Statement],
               only_paths: Iterable[str] | None = None, min_score: float | None = None,
@@ -92,6 +98,7 @@ class Engine:
         ``progress(done, total)``: called while new embeddings are computed.
         """
         computed_before, reused_before = self.store.computed, self.store.reused
+        judged_before, judgements_reused_before = self.judge.cache.judged, self.judge.cache.reused
         protocol_vectors = self.embed(protocols, progress)
         document_vectors = self.embed(documents, progress)
         targets = None if only_paths is None else set(only_paths)
@@ -104,5 +111,7 @@ class Engine:
             embeddings_computed=self.store.computed - computed_before,
             embeddings_reused=self.store.reused - reused_before,
             pairs_judged=sum(len(alignment.candidates) for alignment in alignments),
+            judgements_computed=self.judge.cache.judged - judged_before,
+            judgements_reused=self.judge.cache.reused - judgements_reused_before,
             alignments=alignments,
         )

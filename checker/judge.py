@@ -1,15 +1,21 @@
 """Judging aligned pairs: does a document statement contradict its source, how, and how surely?
 
 Each detector in :mod:`checker.detectors` looks for one kind of contradiction; the judge runs
-them in order, keeps the most confident verdict, and turns it into a :class:`Finding` with a
-calibrated score: the detector's confidence, discounted when the two statements were only
-loosely aligned. One finding per document statement: the clearest clash it has.
+them in order, keeps the most confident verdict (its rule score: the detector's confidence,
+discounted when the two statements were only loosely aligned), and turns it into a
+:class:`Finding`. One finding per document statement: the clearest clash it has. Its score is
+the calibrated estimate of its precision (:mod:`checker.calibration`), which is what
+``min_score`` is compared with.
 """
 from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import dataclasses
+
 from checker.align import Alignment
+from checker.calibration import Calibration, Evidence, default_calibration
+from checker.judgements import JudgementCache, pair_key
 from checker.detectors import DETECTORS, PairContext, Verdict, agrees, different_cases
 from checker.detectors.contact import hours_agree
 from checker.facts import facts_of
@@ -25,11 +31,39 @@ def alignment_weight(similarity: float) -> float:
 
 
 class Judge:
-    """Stateless apart from the facts cache: safe to share."""
+    """Stateless apart from the facts cache: safe to share. ``calibration=None`` leaves every
+    score the raw rule score (what ``training/fit_calibration.py`` fits on)."""
+
+    def __init__(self, calibration: Calibration | None = None, calibrated: bool = True,
+                 cache: JudgementCache | None = None) -> None:
+        self.calibration = (calibration or default_calibration()) if calibrated else None
+        self.cache = cache or JudgementCache()
+
+    def calibrate(self, finding: Finding, similarity: float | None = None, rank: int | None = None) -> Finding:
+        """The finding with its score turned into estimated precision (unchanged without a calibration)."""
+        if self.calibration is None:
+            return finding
+        return dataclasses.replace(finding, score=self.pair_score(
+            finding.kind, finding.severity, finding.score, finding.statement.text, finding.source.text,
+            similarity, rank, finding.source.role == ROLE_DOCUMENT))
+
+    def pair_score(self, kind: str, severity: str, rule_score: float, statement_text: str, source_text: str,
+                   similarity: float | None, rank: int | None = 0, document_source: bool = False) -> float:
+        """Estimated precision of a verdict on one pair (the rule score without a calibration)."""
+        if self.calibration is None:
+            return rule_score
+        return self.calibration.score(Evidence(kind, severity, rule_score, statement_text, source_text,
+                                               similarity, rank, document_source))
 
     def verdict(self, document_text: str, source_text: str, similarity: float, doc_vs_doc: bool = False
                 ) -> tuple[Verdict, float] | None:
-        """The strongest verdict on one pair and its score, or None when they agree."""
+        """The strongest verdict on one pair and its rule score, or None when they agree; a pair
+        judged before (same texts, similarity and kind of source) comes from the cache."""
+        key = pair_key(document_text, source_text, similarity, doc_vs_doc)
+        return self.cache.judged_or(key, lambda: self._judge(document_text, source_text, similarity, doc_vs_doc))
+
+    def _judge(self, document_text: str, source_text: str, similarity: float, doc_vs_doc: bool
+               ) -> tuple[Verdict, float] | None:
         doc, src = facts_of(document_text), facts_of(source_text)
         if different_cases(doc, src):
             return None
@@ -75,12 +109,15 @@ class Judge:
         seen_pairs: set[frozenset[str]] = set()
         for alignment in alignments:
             best: Finding | None = None
-            best_similarity = 0.0
-            for candidate in alignment.candidates:
+            best_similarity, best_rank = 0.0, 0
+            for rank, candidate in enumerate(alignment.candidates):
                 finding = self.judge_pair(alignment.statement, candidate.source, candidate.similarity)
-                if finding and finding.score >= min_score and (best is None or _better(finding, best)):
-                    best, best_similarity = finding, candidate.similarity
+                if finding and (best is None or _better(finding, best)):
+                    best, best_similarity, best_rank = finding, candidate.similarity, rank
             if best is None or (best.kind == "numeric" and self._restated(alignment, best_similarity)):
+                continue
+            best = self.calibrate(best, best_similarity, best_rank)
+            if best.score < min_score:
                 continue
             if best.kind == "contact" and dict(best.facts).get("service") is None and self._hours_restated(alignment):
                 continue
@@ -89,6 +126,7 @@ class Judge:
                 continue
             seen_pairs.add(pair)
             findings.append(best)
+        self.cache.flush()
         return sort_findings(findings)
 
 

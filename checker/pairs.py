@@ -58,7 +58,8 @@ def predict(engine: Engine, item: dict, similarity: float) -> dict:
     premise, hypothesis = as_statements(item)
     result = (engine.judge.verdict(hypothesis.text, premise.text, similarity)
               if compatible(hypothesis, premise) else None)
-    score = result[1] if result else 0.0
+    score = (engine.judge.pair_score(result[0].kind, result[0].severity, result[1], hypothesis.text, premise.text,
+                                     similarity) if result else 0.0)
     flagged = result is not None and score >= engine.settings.min_score
     prediction = {"id": item["id"], "label": "contradiction" if flagged else "consistent", "score": score}
     if result:

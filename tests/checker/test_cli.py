@@ -181,13 +181,14 @@ def test_python_dash_m_checker_shows_help():
     assert result.returncode == 0 and "scan" in result.stdout and "pairs" in result.stdout
 
 
-def test_a_second_scan_of_an_unchanged_corpus_computes_no_embedding(tmp_path):
+def test_a_second_scan_of_an_unchanged_corpus_computes_no_embedding_and_judges_no_pair(tmp_path):
     runner = CliRunner(env={"TOUCHPOINT_CACHE_DIR": str(tmp_path / "cache")})
     corpus = small_corpus(tmp_path / "corpus", CLASHING)
     first = runner.invoke(main, ["scan", str(corpus)])
     second = runner.invoke(main, ["scan", str(corpus)])
     assert "embeddings computed 0," not in first.stderr
     assert "embeddings computed 0," in second.stderr and second.stdout == first.stdout
+    assert "pairs judged 0," not in first.stderr and "pairs judged 0," in second.stderr
 
 
 def test_scan_takes_separate_protocols_and_documents_folders(touchpoint, tmp_path):

@@ -12,7 +12,7 @@ def settings_from(**variables: str) -> Settings:
 
 def test_defaults_apply_when_no_variable_is_set():
     settings = load_settings(environ={})
-    assert (settings.top_k, settings.min_score, settings.device) == (6, 0.6, "cpu")
+    assert (settings.top_k, settings.min_score, settings.device) == (6, 0.5, "cpu")
     assert settings.model_name == "all-MiniLM-L6-v2"
 
 
