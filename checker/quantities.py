@@ -110,6 +110,9 @@ _ROLE_BEFORE = re.compile(r"(?<![\w-])(?P<role>for|during|over|within|in|by|ever
 _NEGATED_MORE = re.compile(r"(?:not|n't|never|no)\s+(?:\w+\s+){0,3}(?:more than|over|exceed(?:ing)?|longer than|"
                            r"heavier than|larger than|bigger than|above|higher than)\s*$",
                            re.IGNORECASE)
+# "don't take more than 1 g in one dose or more than four doses a day": the second bound is negated too
+_NEGATED_MORE_LISTED = re.compile(r"(?:not|n't|never|no)\s+(?:\w+\s+){0,3}(?:more than|over|exceed(?:ing)?)\s+"
+                                  r"[^.;:!?]{1,80}?\s(?:or|nor)\s+(?:more than|over)\s*$", re.IGNORECASE)
 _AFTER_BOUND = re.compile(r"\s*(?P<b>or more|or higher|or above|or greater|or over|or longer|\+|and over|and older|"
                           r"and above|and up|or less|or fewer|or lower|or below|or under|or younger|or shorter|"
                           r"or sooner|at most|at the most|maximum|max|minimum|at least)\b", re.IGNORECASE)
@@ -288,11 +291,12 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     bound = "exact"
     strict = False
     span_start = start
-    upper = _NEGATED_MORE.search(before) or _UPPER_BOUND_BEFORE.search(before)
+    negated = _NEGATED_MORE.search(before) or _NEGATED_MORE_LISTED.search(masked[max(0, start - 120):start])
+    upper = negated or _UPPER_BOUND_BEFORE.search(before)
     lower = None if upper else _LOWER_BOUND_BEFORE.search(before)
     if upper:
         bound = "max"
-        strict = (bool(_STRICT_BEFORE.search(before)) and not _NEGATED_MORE.search(before)
+        strict = (bool(_STRICT_BEFORE.search(before)) and not negated
                   and not _NO_MORE.search(before))
         span_start = window_start + _UPPER_BOUND_BEFORE.search(before).start() if _UPPER_BOUND_BEFORE.search(before) else start
     elif lower:

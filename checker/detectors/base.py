@@ -41,10 +41,17 @@ def _subject(facts: Facts, skip: list[tuple[int, int]]) -> frozenset[str]:
     return content("".join(text)) - GENERIC - _ANCHORS
 
 
+def _generics(facts: Facts) -> frozenset[str]:
+    """The statement's drugs by generic name ("drug:nitrofurantoin" for Macrobid too)."""
+    return frozenset(f"drug:{d.generic}" for d in facts.drugs if d.generic)
+
+
 def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:
+    """Informative words both statements use outside their numbers; one drug named by brand in
+    one and by generic name in the other counts as a shared word."""
     skip_a = [(q.start, q.core_end) for q in a.quantities]
     skip_b = [(q.start, q.core_end) for q in b.quantities]
-    shared = _subject(a, skip_a) & _subject(b, skip_b)
+    shared = (_subject(a, skip_a) & _subject(b, skip_b)) | (_generics(a) & _generics(b))
     return shared if len(shared) >= minimum else frozenset()
 
 

@@ -22,7 +22,10 @@ _PURPOSE = re.compile(r"\b(?:for|to (?:lower|reduce|bring down|bring|treat|relie
 _NOT_PURPOSE = frozenset({"day", "days", "week", "weeks", "hour", "hours", "month", "months", "year", "years", "life",
                           "long", "now", "example", "instance", "children", "adults", "babies", "anyone", "people",
                           "you", "them", "it", "this", "that", "at", "up", "more", "less", "the", "a", "an", "one",
-                          "two", "three", "first", "next", "last", "another", "at least", "both", "all"})
+                          "two", "three", "first", "next", "last", "another", "at least", "both", "all",
+                          # how often or how long, not what for ("fine for occasional use")
+                          "occasional", "regular", "routine", "everyday", "daily", "short", "short-term", "long-term",
+                          "use", "general", "most", "some", "many", "several"})
 
 
 def _purposes(facts: Facts) -> frozenset[str]:

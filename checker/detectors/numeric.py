@@ -41,8 +41,22 @@ def _comparable(a: Quantity, b: Quantity) -> bool:
 
 
 def _clause_stems(facts: Facts, quantity: Quantity) -> frozenset[str]:
-    """Words of the clause holding a quantity, the quantity's own words left out."""
-    return _clause_words(facts, quantity.start, content(quantity.text))
+    """Words of the clause holding a quantity, the quantity's own words left out, and the generic
+    names of the clause's drugs, so that a brand ("Macrobid ... for 5 days") and its generic
+    ("nitrofurantoin ... for 3 days") are one subject."""
+    return _clause_words(facts, quantity.start, content(quantity.text)) | _clause_drugs(facts, quantity)
+
+
+def _clause_drugs(facts: Facts, quantity: Quantity) -> frozenset[str]:
+    clause = next((c for c in facts.clauses if c.start <= quantity.start < c.end), None)
+    return frozenset(f"drug:{d.generic}" for d in facts.drugs
+                     if d.generic and (clause is None or clause.start <= d.start < clause.end))
+
+
+def _other_drugs(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
+    """"Macrobid 100 mg" and "trimethoprim 200 mg" are doses of two drugs, whatever else both name."""
+    a, b = _clause_drugs(doc, dq), _clause_drugs(src, sq)
+    return bool(a) and bool(b) and not a & b
 
 
 def _interval(quantity: Quantity) -> tuple[float, float]:
@@ -129,7 +143,8 @@ def _pairs(doc: Facts, src: Facts) -> list[tuple[Quantity, list[Quantity]]]:
                       and _clause_stems(doc, dq) & _clause_stems(src, sq)
                       and {_clause_stance(doc, dq), _clause_stance(src, sq)} != {"oblige", "forbid"}
                       and not (_someones_age(doc, dq) and _someones_age(src, sq))
-                      and _same_anchor(doc, dq, src, sq) and not _other_acts(doc, dq, src, sq)]
+                      and _same_anchor(doc, dq, src, sq) and not _other_acts(doc, dq, src, sq)
+                      and not _other_drugs(doc, dq, src, sq)]
         if comparable:
             pairs.append((dq, comparable))
     return pairs
@@ -146,9 +161,14 @@ def _conflicting(doc: Facts, src: Facts, dq: Quantity, sq: Quantity, authoritati
     return _numbers_conflict(dq, sq, authoritative, exact)
 
 
+def _count_unit(quantity: Quantity) -> str:
+    """"Four doses a day" and "four times a day" count the same thing."""
+    return "time" if quantity.unit == "dose" else quantity.unit
+
+
 def _quoted(quantity: Quantity, other: Facts) -> bool:
     """The other statement gives this very amount somewhere: the number is quoted, not changed."""
-    return any(q.dimension == quantity.dimension and (q.dimension != "count" or q.unit == quantity.unit)
+    return any(q.dimension == quantity.dimension and (q.dimension != "count" or _count_unit(q) == _count_unit(quantity))
                and _close(q.low, quantity.low) and _close(q.high, quantity.high) for q in other.quantities)
 
 

@@ -491,3 +491,31 @@ def test_a_before_or_beforehand_cue_is_not_the_moment_it_points_to():
 def test_a_class_named_on_its_own_can_be_stopped_against_kept():
     assert detect(detectors.medication, "Once you feel better, you can stop taking the antibiotic.",
                   "Keep taking the antibiotic until the course is finished.")
+
+
+def test_a_course_length_given_under_a_brand_name_is_compared_with_the_generic_rule():
+    found = detect(detectors.numeric, "Keflex is taken as one 500 mg capsule four times a day for 10 days.",
+                   "First choice: cefalexin 500 mg four times a day for 7 days.")
+    assert found is not None and found.kind == "numeric" and "10 days" in found.explanation
+
+
+def test_a_brand_and_another_drug_with_other_course_lengths_are_not_compared():
+    assert detect(detectors.numeric, "Keflex is taken as one 500 mg capsule four times a day for 10 days.",
+                  "First choice: nitrofurantoin 100 mg twice a day for 3 days.") is None
+
+
+def test_how_often_a_drug_may_be_used_is_not_what_it_is_for():
+    found = detect(detectors.medication, "Naproxen is fine for occasional use.",
+                   "Do not take naproxen or aspirin for pain.")
+    assert found is not None and found.kind == "medication"
+
+
+def test_doses_of_two_drugs_are_not_compared_because_a_condition_names_the_first():
+    assert detect(detectors.numeric, "Keflex is taken as one 500 mg capsule four times a day for 10 days.",
+                  "If cefalexin is not suitable, clarithromycin 250 mg twice a day for 7 days may be used.") is None
+
+
+def test_a_maximum_of_four_doses_a_day_restates_four_times_a_day():
+    assert detect(detectors.numeric,
+                  "Tylenol can ease the pain; don't take more than 1,000 mg in one dose or more than four doses in 24 hours.",
+                  "You can take acetaminophen for pain, up to 1 g four times a day.") is None

@@ -151,3 +151,8 @@ def test_clock_times_in_words_are_read(text, minutes):
 def test_at_least_every_bounds_the_gap_from_above():
     (quantity,) = quantities("Change the dressing at least every 3 days.")
     assert quantity.role == "interval" and quantity.bound == "max"
+
+
+def test_a_second_bound_listed_after_a_negated_one_is_negated_too():
+    found = quantities("Don't take more than 1,000 mg in one dose or more than four doses in 24 hours.")
+    assert [(q.bound, q.low, q.high) for q in found] == [("max", 1000.0, 1000.0), ("max", 4.0, 4.0)]
