@@ -14,7 +14,9 @@ version of every protocol and document). Finding sync rules:
   status, reason and comments are kept (a dismissed finding stays dismissed);
 * a finding in scope whose fingerprint no longer occurs becomes ``resolved`` with
   ``resolved_by_run`` (and ``resolved_by_version`` when a re-upload caused it);
-* a finding a check had resolved that occurs again is reopened (``open``, audit entry).
+* a finding a check had resolved that occurs again is reopened (``open``, audit entry), unless
+  a reviewer had confirmed or dismissed it: that decision belongs to the clash, so it comes back
+  with it ("reappeared in version N", audit entry) and nobody triages it twice.
   A finding a reviewer resolved by hand stays resolved while it still occurs; once a check
   no longer sees it, it counts as check-resolved, so a later reappearance reopens it.
 
@@ -146,7 +148,7 @@ def run_check(session: Session, engine: CheckEngine, run: CheckRun, document_ids
         statements_checked=sum(1 for s in document_statements if only_paths is None or s.path in only_paths),
         embeddings_computed=result.embeddings_computed, embeddings_reused=result.embeddings_reused,
         pairs_judged=result.pairs_judged)
-    seen = _upsert_findings(session, run, result.findings, protocols, documents, counts)
+    seen = _upsert_findings(session, run, result.findings, protocols, documents, counts, resolved_by_version)
     _resolve_missing(session, run, document_ids, seen, resolved_by_version, counts)
     session.flush()
     return counts
@@ -163,7 +165,7 @@ def partner_documents(session: Session, document_ids: set[int]) -> set[int]:
 
 def _upsert_findings(session: Session, run: CheckRun, found: Sequence[EngineFinding],
                      protocols: dict[str, Protocol], documents: dict[str, Document],
-                     counts: RunCounts) -> set[str]:
+                     counts: RunCounts, version: DocumentVersion | None = None) -> set[str]:
     """Insert new findings, refresh known ones; returns the fingerprints seen (including those
     of stored findings that a reported document-to-document finding mirrors)."""
     latest: dict[str, EngineFinding] = {}
@@ -181,7 +183,7 @@ def _upsert_findings(session: Session, run: CheckRun, found: Sequence[EngineFind
             row = _mirrored(session, finding, values)
             if row is not None:  # same clash seen from the other document: keep the stored one
                 seen.add(row.fingerprint)
-                _seen_again(session, row, run, counts)
+                _seen_again(session, row, run, counts, version)
                 continue
         if row is None:
             session.add(Finding(fingerprint=fingerprint, status="open", first_seen_run_id=run.id,
@@ -190,17 +192,18 @@ def _upsert_findings(session: Session, run: CheckRun, found: Sequence[EngineFind
             continue
         for name, value in values.items():
             setattr(row, name, value)
-        _seen_again(session, row, run, counts)
+        _seen_again(session, row, run, counts, version)
     return seen
 
 
-def _seen_again(session: Session, row: Finding, run: CheckRun, counts: RunCounts) -> None:
+def _seen_again(session: Session, row: Finding, run: CheckRun, counts: RunCounts,
+                version: DocumentVersion | None = None) -> None:
     # A document-to-document clash can be met from both of its documents in one run (mirrored):
     # it is one finding, counted the first time only.
     counted = row.last_seen_run_id == run.id
     row.last_seen_run_id = run.id
     if row.status == "resolved" and (row.resolved_by_run_id or row.resolved_by_version_id):
-        _reopen(session, row, run)
+        _reopen(session, row, run, version)
         counts.findings_reopened += 1
     elif not counted:
         counts.findings_unchanged += 1
@@ -248,14 +251,21 @@ def _finding_values(finding: EngineFinding, protocols: dict[str, Protocol],
         source_highlights=[list(span) for span in finding.source_spans])
 
 
-def _reopen(session: Session, row: Finding, run: CheckRun) -> None:
-    row.status = "open"
-    row.status_reason = None
+def _reopen(session: Session, row: Finding, run: CheckRun, version: DocumentVersion | None = None) -> None:
+    """A check-resolved finding occurs again: open, or back to the reviewer's standing decision."""
+    where = f"version {version.number} of the document" if version is not None else f"check run #{run.id}"
+    row.status = row.decision or "open"
+    row.status_reason = row.decision_reason if row.decision else None
     row.status_changed_at = utcnow()
     row.status_changed_by_id = None
     row.resolved_by_run_id = None
     row.resolved_by_version_id = None
-    record(None, "reopen", "finding", row.id, f"occurs again in check run #{run.id}", session=session)
+    if row.decision:
+        kept = f"{row.decision}" + (f": {row.decision_reason}" if row.decision_reason else "")
+        record(None, "reappear", "finding", row.id, f"reappeared in {where}; the earlier decision stands ({kept})",
+               session=session)
+    else:
+        record(None, "reopen", "finding", row.id, f"occurs again in {where}", session=session)
 
 
 def _resolve_missing(session: Session, run: CheckRun, document_ids: set[int] | None, seen: set[str],

@@ -18,6 +18,7 @@ from web.views_support import page_number, paginate
 bp = Blueprint("findings", __name__, url_prefix="/findings")
 
 ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "resolve": "resolved", "reopen": "open"}
+DECISIONS = ("confirmed", "dismissed")  # statuses a reviewer decides; they stick to the clash
 MAX_TEXT = 5000
 
 
@@ -100,6 +101,10 @@ def apply_review(session: Session, finding: Finding, action: str, reason: str) -
     if action in ("resolve", "reopen"):
         finding.resolved_by_run_id = None
         finding.resolved_by_version_id = None
+    if finding.status in DECISIONS:
+        finding.decision, finding.decision_reason = finding.status, finding.status_reason
+    elif action == "reopen":
+        finding.decision = finding.decision_reason = None
     detail = f"{previous} → {finding.status}" + (f": {reason}" if reason else "")
     record(g.user, action, "finding", finding.id, detail, session=session)
 

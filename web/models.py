@@ -240,6 +240,10 @@ class Finding(Base):
     status_reason: Mapped[Optional[str]] = mapped_column(Text)
     status_changed_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
     status_changed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    # the reviewer's standing decision (confirmed / dismissed) and its reason: kept when a check
+    # resolves the finding, restored when the same clash comes back
+    decision: Mapped[Optional[str]] = mapped_column(String(16))
+    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
     first_seen_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
     last_seen_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
     resolved_by_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))

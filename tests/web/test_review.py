@@ -1,6 +1,7 @@
 """Reviewing findings, and what re-uploads do to reviewer decisions."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from web.models import AuditEntry, Finding
@@ -66,6 +67,41 @@ def test_a_resolved_finding_that_comes_back_is_reopened_and_logged(client, seed,
     actions = db.scalars(select(AuditEntry.action).where(AuditEntry.target_type == "finding",
                                                          AuditEntry.target_id == finding.id)).all()
     assert actions == ["resolve_auto", "reopen"]
+
+
+@pytest.mark.parametrize("action, status, reason", [
+    ("dismiss", "dismissed", "Anaesthetist agreed 4 hours"), ("confirm", "confirmed", "")])
+def test_a_decision_comes_back_with_a_finding_that_went_away_and_returned(client, seed, login_as, db, action, status,
+                                                                         reason):
+    document_id = _uploaded_leaflet(client, seed, login_as)
+    finding = _food_finding(db, document_id)
+    login_as("officer")
+    assert client.post(f"/findings/{finding.id}/{action}", data={"reason": reason}).status_code == 302
+    login_as("lead")
+    new_version(client, document_id, "leaflet.md", GONE)
+    db.expire_all()
+    assert db.get(Finding, finding.id).status == "resolved"
+    new_version(client, document_id, "leaflet.md", LEAFLET_MD)
+    back = _food_finding(db, document_id)
+    assert back.id == finding.id and (back.status, back.status_reason or "") == (status, reason)
+    entries = db.scalars(select(AuditEntry).where(AuditEntry.target_type == "finding",
+                                                  AuditEntry.target_id == finding.id)).all()
+    assert [e.action for e in entries] == [action, "resolve_auto", "reappear"]
+    assert "reappeared in version 3" in entries[-1].detail and status in entries[-1].detail
+    assert "reappeared in version 3" in client.get(f"/findings/{finding.id}").get_data(as_text=True)
+
+
+def test_a_finding_reopened_by_hand_loses_its_decision_and_comes_back_open(client, seed, login_as, db):
+    document_id = _uploaded_leaflet(client, seed, login_as)
+    finding = _food_finding(db, document_id)
+    login_as("officer")
+    client.post(f"/findings/{finding.id}/dismiss", data={"reason": "Agreed"})
+    client.post(f"/findings/{finding.id}/reopen")
+    login_as("lead")
+    new_version(client, document_id, "leaflet.md", GONE)
+    new_version(client, document_id, "leaflet.md", LEAFLET_MD)
+    back = _food_finding(db, document_id)
+    assert (back.status, back.status_reason, back.decision) == ("open", None, None)
 
 
 def test_dismissing_needs_a_reason(client, seed, login_as, db):
