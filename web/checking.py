@@ -132,16 +132,20 @@ def load_documents(session: Session) -> tuple[list[Statement], dict[str, Documen
 # --- the check --------------------------------------------------------------------------------
 
 def run_check(session: Session, engine: CheckEngine, run: CheckRun, document_ids: set[int] | None = None,
-              resolved_by_version: DocumentVersion | None = None) -> RunCounts:
+              resolved_by_version: DocumentVersion | None = None, release_during_check: bool = False) -> RunCounts:
     """Check the documents ``document_ids`` (``None``: all) against current protocols and the
     other documents, and sync findings (see the module docstring). Adds to ``session``; the
-    caller commits and calls :func:`finish_run`."""
+    caller commits and calls :func:`finish_run`. ``release_during_check`` (for callers with
+    nothing uncommitted) ends the read transaction before the engine works, so no database
+    connection is held for the seconds a check takes."""
     protocol_statements, protocols = load_protocols(session)
     document_statements, documents = load_documents(session)
     if document_ids is not None:
         document_ids = set(document_ids) | partner_documents(session, document_ids)
     in_scope = [d for d in documents.values() if document_ids is None or d.id in document_ids]
     only_paths = None if document_ids is None else {d.engine_path for d in in_scope}
+    if release_during_check:
+        _end_read_transaction(session)
     result = engine.check(protocol_statements, document_statements, only_paths=only_paths)
     counts = RunCounts(
         documents_checked=len(in_scope),
@@ -152,6 +156,18 @@ def run_check(session: Session, engine: CheckEngine, run: CheckRun, document_ids
     _resolve_missing(session, run, document_ids, seen, resolved_by_version, counts)
     session.flush()
     return counts
+
+
+def _end_read_transaction(session: Session) -> None:
+    """Give the connection back to the pool; loaded rows stay usable (not expired), so the sync
+    afterwards does not re-read every protocol and document one by one."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release_during_check needs a session with nothing pending")
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def partner_documents(session: Session, document_ids: set[int]) -> set[int]:

@@ -204,7 +204,7 @@ def checked_run(session: Session, engine: Any, kind: str, user: User | None,
         session.commit()
         return run
     try:
-        counts = run_check(session, engine, run, document_ids, resolved_by_version=version)
+        counts = run_check(session, engine, run, document_ids, resolved_by_version=version, release_during_check=True)
         finish_run(run, counts)
         session.commit()
     except Exception as error:  # the upload is kept; the run says what went wrong

@@ -128,3 +128,33 @@ def test_a_reader_that_crashes_refuses_the_file_politely_and_saves_nothing(datab
     with app.app_context(), session_factory(app)() as session:
         assert session.scalars(select(Document)).all() == []
     app.extensions["touchpoint_db"].dispose()
+
+
+class ProbingEngine(FakeEngine):
+    """Records how many database connections are checked out of the pool while it works."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = None
+        self.checked_out: list[int] = []
+
+    def check(self, *args, **kwargs):
+        self.checked_out.append(self.pool.checkedout())
+        return super().check(*args, **kwargs)
+
+
+def test_no_database_connection_is_held_while_the_engine_checks(database_url, engine_settings):
+    engine = ProbingEngine()
+    app = build_app(database_url, engine, engine_settings)
+    seed = seed_data(app)
+    engine.pool = app.extensions["touchpoint_db"].pool
+    client = app.test_client()
+    login(client, "lead")
+    document_id = document_id_from(upload(client, seed["surgery"], "leaflet.md", LEAFLET_MD))
+    new_version(client, document_id, "leaflet.md", LEAFLET_MD.replace(b"4 hours", b"5 hours"))
+    login(client, "admin")
+    assert client.post("/runs").status_code == 302
+    assert len(engine.checked_out) == 3 and engine.checked_out == [0, 0, 0]
+    with app.app_context(), session_factory(app)() as session:
+        assert len(session.scalars(select(Finding)).all()) == 2  # the check still stored its findings
+    app.extensions["touchpoint_db"].dispose()
