@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from checker.facts import NEGATIVE, content, facts_of, polarity
+from checker.facts import GENERIC, NEGATIVE, content, facts_of, polarity
 from checker.lexicon import stem
 from checker.records import Statement
 from checker.scope import compatible, statement_names_scope
@@ -154,6 +154,8 @@ def shares_key_terms(a: Statement, b: Statement) -> bool:
             subject = content(negative.text[clause.start:clause.cue_start]) if clause.cue else frozenset()
             if (clause.objects | subject) & other.stems:
                 return True
+    if _same_situation_other_help(a, b):
+        return True
     generics_a = {d.generic for d in facts_a.drugs if d.generic}
     if generics_a & {d.generic for d in facts_b.drugs if d.generic}:
         return True
@@ -161,6 +163,17 @@ def shares_key_terms(a: Statement, b: Statement) -> bool:
     classes_b = set().union(*(d.classes for d in facts_b.drugs))
     named_classes = {c for d in facts_a.drugs + facts_b.drugs if not d.generic for c in d.classes}
     return bool(classes_a & classes_b & named_classes)
+
+
+def _same_situation_other_help(a: Statement, b: Statement) -> bool:
+    """Both send the reader for help (a list item counts with its lead-in: "Go to A&E if you:"),
+    and they name the same symptom: where one says "see your GP" and the other "call 999"."""
+    facts_a, facts_b = facts_of(a.judged_text), facts_of(b.judged_text)
+    if not facts_a.escalations or not facts_b.escalations:
+        return False
+    levels_a = {e.level for e in facts_a.escalations}
+    levels_b = {e.level for e in facts_b.escalations}
+    return levels_a != levels_b and len((facts_a.stems & facts_b.stems) - GENERIC) >= 2
 
 
 def _rescore(statement: Statement, sources: list[Statement], similarities: np.ndarray,

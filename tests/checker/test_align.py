@@ -126,3 +126,15 @@ def test_a_statement_names_a_protocol_s_topic_by_its_title_or_its_patients_not_o
     assert statement_names_scope(Statement("d/a.md", "document", "Gout pain settles in days.", 0, 10), protocol)
     assert not statement_names_scope(Statement("d/a.md", "document", "For a fever, drink more.", 0, 10), protocol)
     assert statement_names_scope(Statement("d/a.md", "document", "For a baby with a cold, use saline.", 0, 10), babies)
+
+
+def test_a_list_item_under_an_escalation_lead_in_is_a_lexical_match_for_other_help_for_that_symptom():
+    from checker.align import shares_key_terms
+    from checker.records import Statement
+    doc = Statement(path="documents/a/x.md", role="document", text="If your wound is red and swollen, see your GP next week.",
+                    start=0, end=10)
+    item = Statement(path="protocols/p.md", role="protocol", text="a red, swollen wound", start=0, end=10,
+                     context=("Wound care", "Go to the Emergency Department if you have:"))
+    same_help = Statement(path="protocols/p.md", role="protocol", text="a red, swollen wound", start=0, end=10,
+                          context=("Wound care", "See your GP if you have:"))
+    assert shares_key_terms(doc, item) and not shares_key_terms(doc, same_help)
