@@ -9,11 +9,12 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from sqlalchemy.orm import Session
 
 from web.audit import history, record
-from web.auth import Permissions, login_required
+from web.auth import Permissions, login_required, safe_next
 from web.db import get_session
 from web.models import Comment, Finding, utcnow
-from web.queries import CSV_COLUMNS, Filters, csv_row, filter_options, finding_dict, findings_query
-from web.views_support import page_number, paginate
+from web.queries import (CSV_COLUMNS, Filters, csv_row, filter_options, finding_dict, findings_query,
+                         visible_findings)
+from web.views_support import page_number, paginate, parse_id
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
 
@@ -71,6 +72,37 @@ def detail(finding_id: int):
     finding = get_finding(finding_id)
     return render_template("findings/detail.html", finding=finding,
                            history=history(get_session(), "finding", finding.id))
+
+
+MAX_BULK = 500
+
+
+@bp.post("/bulk")
+@login_required
+def bulk_review():
+    """One decision for many findings: each is changed and audited on its own, as if decided alone."""
+    if not Permissions.review(g.user):
+        abort(403)
+    action = request.form.get("action", "")
+    back = safe_next(request.form["next"]) if request.form.get("next") else url_for("findings.index")
+    ids = sorted({i for i in (parse_id(v) for v in request.form.getlist("ids")) if i is not None})
+    reason = (request.form.get("reason") or "").strip()[:MAX_TEXT]
+    problem = ("Choose an action." if action not in ACTIONS else "Select at least one finding." if not ids
+               else f"Select at most {MAX_BULK} findings at a time." if len(ids) > MAX_BULK
+               else "Give a reason to dismiss findings." if action == "dismiss" and not reason else None)
+    if problem:
+        flash(problem, "error")
+        return redirect(back)
+    session = get_session()
+    visible = visible_findings(g.user).where(Finding.id.in_(ids))
+    changed = [f for f in session.scalars(visible) if f.status != ACTIONS[action]]
+    for finding in changed:
+        apply_review(session, finding, action, reason)
+    session.commit()
+    skipped = len(ids) - len(changed)
+    flash(f"{len(changed)} finding{'s' if len(changed) != 1 else ''} now {ACTIONS[action]}"
+          + (f"; {skipped} already {ACTIONS[action]} or not yours to see." if skipped else "."), "success")
+    return redirect(back)
 
 
 @bp.post("/<int:finding_id>/<action>")

@@ -1,6 +1,7 @@
 """Finding filters, visibility and serialisation, shared by pages, exports and the API."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -23,6 +24,7 @@ class Filters:
     status: str | None = None
     protocol: int | None = None
     document: int | None = None
+    q: str | None = None
     sort: str = "date"
     descending: bool = True
 
@@ -39,12 +41,12 @@ class Filters:
         sort = text("sort") or "date"
         return cls(department=text("department"), kind=text("kind"), severity=text("severity"),
                    status=status if status in FINDING_STATUSES else None, protocol=number("protocol"),
-                   document=number("document"), sort=sort if sort in SORTS else "date",
+                   document=number("document"), q=text("q"), sort=sort if sort in SORTS else "date",
                    descending=(args.get("order") or "desc") != "asc")
 
     def as_args(self) -> dict[str, Any]:
         values = {"department": self.department, "kind": self.kind, "severity": self.severity,
-                  "status": self.status, "protocol": self.protocol, "document": self.document}
+                  "status": self.status, "protocol": self.protocol, "document": self.document, "q": self.q}
         return {key: value for key, value in values.items() if value is not None}
 
 
@@ -72,9 +74,26 @@ def findings_query(user: User, filters: Filters) -> Select:
                           (Finding.document_id, filters.document)):
         if value is not None:
             query = query.where(column == value)
+    for word in search_words(filters.q):
+        query = query.where(or_(*(column.icontains(word, autoescape=True) for column in _SEARCHED)))
     key = {"score": Finding.score, "severity": _severity_order(), "date": Finding.created_at}[filters.sort]
     ordered = key.desc() if filters.descending else key.asc()
     return query.order_by(ordered, Finding.score.desc(), Finding.id.desc())
+
+
+# what a search looks in: both statements, the explanation, the reviewer's reason, the document's title and file
+_SEARCHED = (Finding.statement_text, Finding.source_text, Finding.explanation, Finding.status_reason,
+             Finding.source_path, Document.title, Document.filename)
+_MAX_SEARCH_WORDS = 8
+
+
+def search_words(query: str | None) -> list[str]:
+    """The words of a search, each of which a finding must contain somewhere (case-insensitive);
+    a "quoted phrase" counts as one word."""
+    if not query:
+        return []
+    words = [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', query)]
+    return [w.strip() for w in words if w.strip()][:_MAX_SEARCH_WORDS]
 
 
 def filter_options(session: Session, user: User) -> dict[str, list[Any]]:

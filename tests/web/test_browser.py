@@ -118,3 +118,36 @@ def test_a_dismissal_made_in_the_browser_survives_the_leads_re_upload(live_serve
     page.goto(finding_url)
     assert "dismissed" in page.inner_text(".meta")
     assert "The anaesthetists approved 4 hours" in page.inner_text(".reason")
+
+
+def test_an_officer_searches_and_dismisses_several_findings_at_once(live_server, page, tmp_path):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    _log_in(page, live_server, "lead")
+    for number, hours in enumerate((2, 3, 5)):
+        leaflet = tmp_path / f"ward-{number}.md"
+        leaflet.write_bytes(LEAFLET_MD.replace(b"4 hours", f"{hours} hours".encode()))
+        page.goto(f"{live_server}/documents/upload")
+        _upload(page, leaflet)
+    _log_out(page)
+
+    _log_in(page, live_server, "officer")
+    page.goto(f"{live_server}/findings")
+    page.fill("input[name=q]", '"any food"')
+    page.click("form.filters button[type=submit]")
+    boxes = page.locator("input[name=ids]")
+    assert boxes.count() == 3
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.select_option("form#bulk select[name=action]", "dismiss")
+    page.fill("form#bulk input[name=reason]", "Local anaesthetic list: shorter fast agreed")
+    page.click("form#bulk button[type=submit]")
+    page.wait_for_selector(".flash")
+    assert "2 findings now dismissed" in page.inner_text(".flash")
+    assert "q=%22any+food%22" in page.url or "any food" in page.input_value("input[name=q]")
+    page.screenshot(path=str(SCREENSHOTS / "findings-bulk-dismissed.png"), full_page=True)
+    assert page.locator("tbody .badge", has_text="dismissed").count() == 2
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/findings")
+    page.screenshot(path=str(SCREENSHOTS / "findings-390px.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

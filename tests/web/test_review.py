@@ -151,3 +151,50 @@ def test_the_audit_log_page_lists_uploads_and_review_actions(client, seed, login
     assert "upload document" in page and "dismiss" in page and "ward-specific rule" in page
     only = client.get(f"/admin/audit?user={seed['officer']}&action=dismiss").get_data(as_text=True)
     assert "ward-specific rule" in only and "upload document" not in only.split("<tbody>")[1]
+
+
+def _three_findings(client, seed, login_as, db) -> list[int]:
+    login_as("lead")
+    for number, hours in enumerate((2, 3, 5)):
+        upload(client, seed["surgery"], f"leaflet-{number}.md", LEAFLET_MD.replace(b"4 hours", f"{hours} hours".encode()))
+    db.expire_all()
+    return sorted(f.id for f in db.scalars(select(Finding).where(Finding.statement_text.contains("eat any food"))))
+
+
+def test_an_officer_dismisses_many_findings_with_one_reason_and_each_is_audited(client, seed, login_as, db):
+    ids = _three_findings(client, seed, login_as, db)
+    assert len(ids) == 3
+    login_as("officer")
+    response = client.post("/findings/bulk", data={"action": "dismiss", "reason": "Local anaesthetic list",
+                                                   "ids": [str(i) for i in ids[:2]], "next": "/findings?status=open"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/findings?status=open")
+    db.expire_all()
+    statuses = {f.id: (f.status, f.status_reason) for f in db.scalars(select(Finding).where(Finding.id.in_(ids)))}
+    assert statuses[ids[0]] == statuses[ids[1]] == ("dismissed", "Local anaesthetic list")
+    assert statuses[ids[2]][0] == "open"
+    audited = db.scalars(select(AuditEntry.target_id).where(AuditEntry.action == "dismiss")).all()
+    assert sorted(audited) == ids[:2]
+    assert "2 findings now dismissed" in client.get("/findings").get_data(as_text=True)
+
+
+def test_a_bulk_dismissal_needs_a_reason_and_a_lead_cannot_bulk_review(client, seed, login_as, db):
+    ids = _three_findings(client, seed, login_as, db)
+    assert client.post("/findings/bulk", data={"action": "confirm", "ids": [str(ids[0])]}).status_code == 403
+    login_as("officer")
+    client.post("/findings/bulk", data={"action": "dismiss", "reason": " ", "ids": [str(i) for i in ids]})
+    db.expire_all()
+    assert {f.status for f in db.scalars(select(Finding).where(Finding.id.in_(ids)))} == {"open"}
+    assert "Give a reason" in client.get("/findings").get_data(as_text=True)
+    response = client.post("/findings/bulk", data={"action": "confirm", "ids": [str(i) for i in ids],
+                                                   "next": "//evil.example/"})
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_search_finds_findings_by_words_anywhere_in_them(client, seed, login_as, db):
+    ids = _three_findings(client, seed, login_as, db)
+    login_as("officer")
+    page = client.get('/findings?q="any food" LEAFLET-1').get_data(as_text=True)
+    assert page.count('name="ids"') == 1 and f"#{ids[1]}" in page
+    assert 'value="&#34;any food&#34; LEAFLET-1"' in page  # the search box keeps the query
+    assert client.get("/findings?q=zebra").get_data(as_text=True).count('name="ids"') == 0
+    assert client.get("/findings?q=100%25").status_code == 200
