@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy.orm import Session
 
+from web.assignment import AssignmentError, assign, assignable_users, assigned_count, read_assignment
 from web.audit import history, record
 from web.auth import Permissions, login_required, safe_next
 from web.db import get_session
@@ -21,6 +22,12 @@ bp = Blueprint("findings", __name__, url_prefix="/findings")
 ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed", "resolve": "resolved", "reopen": "open"}
 DECISIONS = ("confirmed", "dismissed")  # statuses a reviewer decides; they stick to the clash
 MAX_TEXT = 5000
+
+
+@bp.app_context_processor
+def _assigned_counter() -> dict:
+    """``assigned_to_me()`` in every page's header: findings still to deal with that are assigned to me."""
+    return {"assigned_to_me": lambda: assigned_count(get_session(), g.user) if g.get("user") else 0}
 
 
 def get_finding(finding_id: int) -> Finding:
@@ -39,7 +46,7 @@ def index():
     filters = Filters.from_args(request.args)
     page = paginate(get_session(), findings_query(g.user, filters), page_number(request.args.get("page")))
     return render_template("findings/index.html", page=page, filters=filters,
-                           options=filter_options(get_session(), g.user))
+                           options=filter_options(get_session(), g.user), users=_assignable())
 
 
 @bp.get("/export.csv")
@@ -70,8 +77,13 @@ def _attachment(body: str, mimetype: str, filename: str) -> Response:
 @login_required
 def detail(finding_id: int):
     finding = get_finding(finding_id)
-    return render_template("findings/detail.html", finding=finding,
+    return render_template("findings/detail.html", finding=finding, users=_assignable(),
                            history=history(get_session(), "finding", finding.id))
+
+
+def _assignable() -> list:
+    """The people a reviewer can hand findings to (nobody for those who cannot assign)."""
+    return assignable_users(get_session()) if Permissions.review(g.user) else []
 
 
 MAX_BULK = 500
@@ -80,29 +92,69 @@ MAX_BULK = 500
 @bp.post("/bulk")
 @login_required
 def bulk_review():
-    """One decision for many findings: each is changed and audited on its own, as if decided alone."""
+    """One decision (or one assignment) for many findings: each is changed and audited on its own."""
     if not Permissions.review(g.user):
         abort(403)
     action = request.form.get("action", "")
     back = safe_next(request.form["next"]) if request.form.get("next") else url_for("findings.index")
     ids = sorted({i for i in (parse_id(v) for v in request.form.getlist("ids")) if i is not None})
     reason = (request.form.get("reason") or "").strip()[:MAX_TEXT]
-    problem = ("Choose an action." if action not in ACTIONS else "Select at least one finding." if not ids
+    problem = ("Choose an action." if action not in ACTIONS and action != "assign"
+               else "Select at least one finding." if not ids
                else f"Select at most {MAX_BULK} findings at a time." if len(ids) > MAX_BULK
                else "Give a reason to dismiss findings." if action == "dismiss" and not reason else None)
     if problem:
         flash(problem, "error")
         return redirect(back)
     session = get_session()
-    visible = visible_findings(g.user).where(Finding.id.in_(ids))
-    changed = [f for f in session.scalars(visible) if f.status != ACTIONS[action]]
+    selected = list(session.scalars(visible_findings(g.user).where(Finding.id.in_(ids))))
+    try:
+        message = _bulk_assign(session, selected, len(ids)) if action == "assign" else \
+            _bulk_decide(session, selected, len(ids), action, reason)
+    except AssignmentError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(back)
+    session.commit()
+    flash(message, "success")
+    return redirect(back)
+
+
+def _bulk_decide(session: Session, selected: list[Finding], asked: int, action: str, reason: str) -> str:
+    changed = [f for f in selected if f.status != ACTIONS[action]]
     for finding in changed:
         apply_review(session, finding, action, reason)
+    skipped = asked - len(changed)
+    return (f"{len(changed)} finding{'s' if len(changed) != 1 else ''} now {ACTIONS[action]}"
+            + (f"; {skipped} already {ACTIONS[action]} or not yours to see." if skipped else "."))
+
+
+def _bulk_assign(session: Session, selected: list[Finding], asked: int) -> str:
+    assignee, due = read_assignment(session, request.form)
+    changed = sum(assign(session, finding, assignee, due, g.user) for finding in selected)
+    who = assignee.display_name if assignee else "nobody"
+    return f"{changed} finding{'s' if changed != 1 else ''} assigned to {who}" + (
+        f"; {asked - changed} unchanged or not yours to see." if asked - changed else ".")
+
+
+@bp.post("/<int:finding_id>/assign")
+@login_required
+def assign_one(finding_id: int):
+    finding = get_finding(finding_id)
+    if not Permissions.review(g.user):
+        abort(403)
+    session = get_session()
+    try:
+        assignee, due = read_assignment(session, request.form)
+        changed = assign(session, finding, assignee, due, g.user)
+    except AssignmentError as error:
+        flash(str(error), "error")
+        return redirect(url_for("findings.detail", finding_id=finding.id))
     session.commit()
-    skipped = len(ids) - len(changed)
-    flash(f"{len(changed)} finding{'s' if len(changed) != 1 else ''} now {ACTIONS[action]}"
-          + (f"; {skipped} already {ACTIONS[action]} or not yours to see." if skipped else "."), "success")
-    return redirect(back)
+    if changed:
+        flash(f"Finding #{finding.id} " + (f"assigned to {assignee.display_name}." if assignee else "unassigned."),
+              "success")
+    return redirect(url_for("findings.detail", finding_id=finding.id))
 
 
 @bp.post("/<int:finding_id>/<action>")

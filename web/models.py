@@ -5,10 +5,10 @@ two in step (``tests/web/test_migrations.py`` compares them).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, MetaData, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -244,6 +244,8 @@ class Finding(Base):
     # resolves the finding, restored when the same clash comes back
     decision: Mapped[Optional[str]] = mapped_column(String(16))
     decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    due_on: Mapped[Optional[date]] = mapped_column(Date)
     first_seen_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
     last_seen_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
     resolved_by_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("check_runs.id"))
@@ -252,9 +254,10 @@ class Finding(Base):
     updated_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
 
     document: Mapped[Document] = relationship(foreign_keys=[document_id])
+    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
     source_protocol: Mapped[Optional[Protocol]] = relationship()
     source_document: Mapped[Optional[Document]] = relationship(foreign_keys=[source_document_id])
-    status_changed_by: Mapped[Optional[User]] = relationship()
+    status_changed_by: Mapped[Optional[User]] = relationship(foreign_keys=[status_changed_by_id])
     first_seen_run: Mapped[Optional[CheckRun]] = relationship(foreign_keys=[first_seen_run_id])
     last_seen_run: Mapped[Optional[CheckRun]] = relationship(foreign_keys=[last_seen_run_id])
     resolved_by_run: Mapped[Optional[CheckRun]] = relationship(foreign_keys=[resolved_by_run_id])

@@ -25,6 +25,7 @@ class Filters:
     protocol: int | None = None
     document: int | None = None
     q: str | None = None
+    assignee: str | None = None  # "me" or a user id
     sort: str = "date"
     descending: bool = True
 
@@ -41,13 +42,20 @@ class Filters:
         sort = text("sort") or "date"
         return cls(department=text("department"), kind=text("kind"), severity=text("severity"),
                    status=status if status in FINDING_STATUSES else None, protocol=number("protocol"),
-                   document=number("document"), q=text("q"), sort=sort if sort in SORTS else "date",
+                   document=number("document"), q=text("q"), assignee=_assignee(args.get("assignee")),
+                   sort=sort if sort in SORTS else "date",
                    descending=(args.get("order") or "desc") != "asc")
 
     def as_args(self) -> dict[str, Any]:
         values = {"department": self.department, "kind": self.kind, "severity": self.severity,
-                  "status": self.status, "protocol": self.protocol, "document": self.document, "q": self.q}
+                  "status": self.status, "protocol": self.protocol, "document": self.document, "q": self.q,
+                  "assignee": self.assignee}
         return {key: value for key, value in values.items() if value is not None}
+
+
+def _assignee(raw: str | None) -> str | None:
+    value = (raw or "").strip()
+    return "me" if value == "me" else str(parse_id(value)) if parse_id(value) is not None else None
 
 
 def visible_findings(user: User) -> Select:
@@ -74,6 +82,8 @@ def findings_query(user: User, filters: Filters) -> Select:
                           (Finding.document_id, filters.document)):
         if value is not None:
             query = query.where(column == value)
+    if filters.assignee is not None:
+        query = query.where(Finding.assignee_id == (user.id if filters.assignee == "me" else int(filters.assignee)))
     for word in search_words(filters.q):
         query = query.where(or_(*(column.icontains(word, autoescape=True) for column in _SEARCHED)))
     key = {"score": Finding.score, "severity": _severity_order(), "date": Finding.created_at}[filters.sort]
@@ -123,6 +133,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "explanation": finding.explanation,
         "status": finding.status,
         "status_reason": finding.status_reason,
+        "assignee": finding.assignee.username if finding.assignee else None,
+        "due_on": finding.due_on.isoformat() if finding.due_on else None,
         "document_id": finding.document_id,
         "document": finding.document.engine_path,
         "document_title": finding.document.title,

@@ -84,6 +84,8 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/findings/{finding}/dismiss", lambda ids: {"reason": "not applicable"}, STAFF),
     ("POST", "/findings/{finding}/resolve", lambda ids: {}, STAFF),
     ("POST", "/findings/{finding}/reopen", lambda ids: {}, STAFF),
+    ("POST", "/findings/{finding}/assign", lambda ids: {"assignee": ""}, STAFF),
+    ("POST", "/findings/bulk", lambda ids: {"action": "confirm", "ids": str(ids["finding"])}, STAFF),
     ("POST", "/findings/{finding}/comments", lambda ids: {"body": "looked at it"}, SURGERY_VIEWERS),
     ("GET", "/protocols", None, EVERYONE),
     ("GET", "/protocols/{protocol}", None, EVERYONE),
