@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.audit import record
 from web.db import get_session
+from web.login_limit import clear_failures, locked_for, record_failure
 from web.models import Department, Document, Finding, User
 
 bp = Blueprint("auth", __name__)
@@ -198,10 +199,22 @@ def safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username, address = request.form.get("username", ""), request.remote_addr or "unknown"
+        db = get_session()
+        wait = locked_for(db, username, address)
+        if wait is not None:
+            minutes = max(1, round(wait.total_seconds() / 60))
+            flash(f"Too many failed logins for this account or from this address. Try again in {minutes} "
+                  f"minute{'s' if minutes != 1 else ''}, or ask an administrator to reset your password.", "error")
+            return render_template("login.html"), 429
+        user = authenticate(username, request.form.get("password", ""))
         if user is not None:
+            clear_failures(db, username)
+            db.commit()
             start_session(user)
             return redirect(safe_next(request.args.get("next")))
+        record_failure(db, username, address)
+        db.commit()
         flash("Unknown username or wrong password.", "error")
         return render_template("login.html"), 401
     return render_template("login.html")

@@ -278,6 +278,17 @@ class Comment(Base):
     user: Mapped[Optional[User]] = relationship()
 
 
+class LoginFailure(Base):
+    """One failed login, kept for the lockout window (``web.login_limit``); the password never is."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow, index=True)
+
+
 class AuditEntry(Base):
     """Who did what to which target, and when. ``user_id`` is empty for the system (checks)."""
 

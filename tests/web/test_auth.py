@@ -114,3 +114,32 @@ def test_an_admin_is_told_when_their_own_demotion_is_refused(client, seed, db):
     db.expire_all()
     admin = db.get(User, seed["admin"])
     assert admin.role == "admin" and admin.active
+
+
+def _try(client, username: str, password: str, address: str = "198.51.100.7"):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_ten_wrong_passwords_lock_the_account_out_even_with_the_right_one(client, seed):
+    for attempt in range(10):
+        assert _try(client, "officer", f"wrong-{attempt}", address=f"203.0.113.{attempt}").status_code == 401
+    locked = _try(client, "officer", "correct-horse-1", address="203.0.113.99")
+    assert locked.status_code == 429 and "Too many failed logins" in locked.get_data(as_text=True)
+    assert _try(client, "admin", "correct-horse-1", address="203.0.113.99").status_code == 302  # other accounts
+
+
+def test_ten_failures_from_one_address_lock_that_address_out(client, seed):
+    for attempt in range(10):
+        _try(client, f"nobody-{attempt}", "guess")
+    assert _try(client, "lead", "correct-horse-1").status_code == 429
+    assert _try(client, "lead", "correct-horse-1", address="192.0.2.1").status_code == 302
+
+
+def test_a_successful_login_clears_the_accounts_failures(client, seed):
+    for attempt in range(9):
+        _try(client, "officer", "wrong", address=f"203.0.113.{attempt}")
+    assert _try(client, "officer", "correct-horse-1", address="192.0.2.2").status_code == 302
+    for attempt in range(9):
+        _try(client, "officer", "wrong", address=f"203.0.114.{attempt}")
+    assert _try(client, "officer", "correct-horse-1", address="192.0.2.3").status_code == 302
