@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from sqlalchemy import Select, case, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from web.models import FINDING_STATUSES, Department, Document, Finding, Protocol, User
+from web.models import FINDING_STATUSES, Comment, Department, Document, Finding, Protocol, User
 from web.views_support import SEVERITY_RANK, format_dt, parse_id
 
 SORTS = ("score", "severity", "date")
@@ -74,7 +74,9 @@ def _severity_order():
 
 
 def findings_query(user: User, filters: Filters) -> Select:
-    query = visible_findings(user).options(joinedload(Finding.document).joinedload(Document.department))
+    query = visible_findings(user).options(joinedload(Finding.document).joinedload(Document.department),
+                                           joinedload(Finding.assignee),
+                                           selectinload(Finding.comments).joinedload(Comment.user))
     if filters.department:
         query = query.where(Department.slug == filters.department)
     for column, value in ((Finding.kind, filters.kind), (Finding.severity, filters.severity),
@@ -135,6 +137,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "status_reason": finding.status_reason,
         "assignee": finding.assignee.username if finding.assignee else None,
         "due_on": finding.due_on.isoformat() if finding.due_on else None,
+        "comments": [{"by": c.user.display_name if c.user else None, "at": c.created_at.isoformat() if c.created_at
+                      else None, "text": c.body} for c in finding.comments],
         "document_id": finding.document_id,
         "document": finding.document.engine_path,
         "document_title": finding.document.title,
@@ -160,12 +164,13 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 CSV_COLUMNS = ("id", "status", "status_reason", "kind", "severity", "score", "department", "document",
                "statement", "source", "source_statement", "explanation", "first_seen_run", "last_seen_run",
-               "created_at")
+               "created_at", "assignee", "due_on", "comments")
 
 
 def csv_row(finding: Finding) -> list[str]:
     """One CSV row; cells that a spreadsheet would run as a formula are defused with a quote."""
     data = finding_dict(finding)
     data["created_at"] = format_dt(finding.created_at)
+    data["comments"] = "\n".join(f"{c['by'] or 'system'}: {c['text']}" for c in data["comments"]) or None
     cells = ["" if data[column] is None else str(data[column]) for column in CSV_COLUMNS]
     return ["'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in cells]

@@ -49,6 +49,17 @@ def test_the_json_export_applies_the_department_filter(client, two_departments):
     assert {"fingerprint", "statement_highlights", "source_highlights", "status"} <= set(data["findings"][0])
 
 
+def test_the_exports_carry_the_comments_and_the_assignment(client, two_departments):
+    finding = two_departments["finding"]
+    client.post(f"/findings/{finding}/comments", data={"body": "Checked with the anaesthetist, -ok"})
+    rows = {r["id"]: r for r in _csv(client.get("/findings/export.csv"))}
+    assert rows[str(finding)]["comments"] == "Officer: Checked with the anaesthetist, -ok"
+    assert rows[str(finding)]["assignee"] == ""
+    data = json.loads(client.get("/findings/export.json").get_data(as_text=True))
+    exported = next(f for f in data["findings"] if f["id"] == finding)
+    assert [c["text"] for c in exported["comments"]] == ["Checked with the anaesthetist, -ok"]
+
+
 def test_a_lead_exports_only_their_own_departments_findings(client, two_departments, login_as):
     login_as("cardio")
     rows = _csv(client.get("/findings/export.csv"))
