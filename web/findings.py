@@ -14,7 +14,7 @@ from web.auth import Permissions, login_required, safe_next
 from web.db import get_session
 from web.models import Comment, Finding, utcnow
 from web.queries import (CSV_COLUMNS, Filters, csv_row, filter_options, finding_dict, findings_query,
-                         visible_findings)
+                         neighbours, visible_findings)
 from web.views_support import page_number, paginate, parse_id
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
@@ -77,7 +77,9 @@ def _attachment(body: str, mimetype: str, filename: str) -> Response:
 @login_required
 def detail(finding_id: int):
     finding = get_finding(finding_id)
-    return render_template("findings/detail.html", finding=finding, users=_assignable(),
+    filters = Filters.from_args(request.args)
+    return render_template("findings/detail.html", finding=finding, users=_assignable(), filters=filters,
+                           around=neighbours(get_session(), g.user, filters, finding.id),
                            history=history(get_session(), "finding", finding.id))
 
 
@@ -172,7 +174,7 @@ def review(finding_id: int, action: str):
     apply_review(get_session(), finding, action, reason)
     get_session().commit()
     flash(f"Finding #{finding.id} is now {finding.status}.", "success")
-    return redirect(url_for("findings.detail", finding_id=finding.id))
+    return redirect(url_for("findings.detail", finding_id=finding.id, **Filters.from_args(request.args).list_args()))
 
 
 def apply_review(session: Session, finding: Finding, action: str, reason: str) -> None:

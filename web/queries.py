@@ -46,6 +46,13 @@ class Filters:
                    sort=sort if sort in SORTS else "date",
                    descending=(args.get("order") or "desc") != "asc")
 
+    def list_args(self) -> dict[str, Any]:
+        """The filters with the sort, as the list's URL carries them (so a finding page knows its list)."""
+        args = self.as_args()
+        if self.sort != "date" or not self.descending:
+            args.update(sort=self.sort, order="desc" if self.descending else "asc")
+        return args
+
     def as_args(self) -> dict[str, Any]:
         values = {"department": self.department, "kind": self.kind, "severity": self.severity,
                   "status": self.status, "protocol": self.protocol, "document": self.document, "q": self.q,
@@ -91,6 +98,17 @@ def findings_query(user: User, filters: Filters) -> Select:
     key = {"score": Finding.score, "severity": _severity_order(), "date": Finding.created_at}[filters.sort]
     ordered = key.desc() if filters.descending else key.asc()
     return query.order_by(ordered, Finding.score.desc(), Finding.id.desc())
+
+
+def neighbours(session: Session, user: User, filters: Filters, finding_id: int) -> dict[str, Any]:
+    """Where a finding stands in its filtered list: ``previous`` and ``next`` ids (or None), its
+    ``position`` (1-based, None when the filters leave it out) and the list's ``total``."""
+    ids = list(session.scalars(findings_query(user, filters).with_only_columns(Finding.id)))
+    if finding_id not in ids:
+        return {"previous": None, "next": None, "position": None, "total": len(ids)}
+    at = ids.index(finding_id)
+    return {"previous": ids[at - 1] if at else None, "next": ids[at + 1] if at + 1 < len(ids) else None,
+            "position": at + 1, "total": len(ids)}
 
 
 # what a search looks in: both statements, the explanation, the reviewer's reason, the document's title and file

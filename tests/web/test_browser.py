@@ -147,6 +147,14 @@ def test_an_officer_searches_and_dismisses_several_findings_at_once(live_server,
     page.screenshot(path=str(SCREENSHOTS / "findings-bulk-dismissed.png"), full_page=True)
     assert page.locator("tbody .badge", has_text="dismissed").count() == 2
 
+    page.locator("tbody a", has_text="#").first.click()
+    page.wait_for_selector("text=Explanation")
+    first = page.url
+    assert "1 of 3" in page.inner_text(".crumbs")
+    page.keyboard.press("j")
+    page.wait_for_url(lambda url: url != first)
+    assert "2 of 3" in page.inner_text(".crumbs") and "q=" in page.url
+
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server}/findings")
     page.screenshot(path=str(SCREENSHOTS / "findings-390px.png"), full_page=True)

@@ -198,3 +198,19 @@ def test_search_finds_findings_by_words_anywhere_in_them(client, seed, login_as,
     assert 'value="&#34;any food&#34; LEAFLET-1"' in page  # the search box keeps the query
     assert client.get("/findings?q=zebra").get_data(as_text=True).count('name="ids"') == 0
     assert client.get("/findings?q=100%25").status_code == 200
+
+
+def test_a_finding_page_steps_through_the_list_it_was_opened_from(client, seed, login_as, db):
+    ids = _three_findings(client, seed, login_as, db)
+    login_as("officer")
+    listing = client.get("/findings?sort=score&order=asc").get_data(as_text=True)
+    assert f'/findings/{ids[0]}?sort=score&amp;order=asc' in listing
+    newest_first = sorted(ids, reverse=True)  # the default order: date, newest first
+    middle = client.get(f"/findings/{newest_first[1]}").get_data(as_text=True)
+    assert "2 of 3" in middle
+    assert f'rel="prev" href="/findings/{newest_first[0]}"' in middle
+    assert f'rel="next" href="/findings/{newest_first[2]}"' in middle
+    alone = client.get(f"/findings/{ids[1]}?q=leaflet-1").get_data(as_text=True)
+    assert "1 of 1" in alone and 'rel="next"' not in alone and 'rel="prev"' not in alone
+    response = client.post(f"/findings/{ids[1]}/confirm?q=leaflet-1", data={})
+    assert response.headers["Location"].endswith(f"/findings/{ids[1]}?q=leaflet-1")
