@@ -155,7 +155,13 @@ def test_an_officer_searches_and_dismisses_several_findings_at_once(live_server,
     page.wait_for_url(lambda url: url != first)
     assert "2 of 3" in page.inner_text(".crumbs") and "q=" in page.url
 
+    page.goto(f"{live_server}/trends")
+    page.wait_for_selector("body[data-charts-ready=yes]")
+    assert page.evaluate("document.getElementById('flow').height") > 0
+    page.screenshot(path=str(SCREENSHOTS / "trends.png"), full_page=True)
+
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server}/findings")
-    page.screenshot(path=str(SCREENSHOTS / "findings-390px.png"), full_page=True)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for path, name in (("/findings", "findings-390px.png"), ("/trends", "trends-390px.png")):
+        page.goto(f"{live_server}{path}")
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
