@@ -36,9 +36,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, Finding as EngineFinding, Statement
 from web.audit import record
-from web.models import (CheckRun, Document, DocumentVersion, Finding, Protocol, ProtocolVersion,
-                        StoredStatement, User,
-                        utcnow)
+from web.models import (CheckRun, Department, Document, DocumentVersion, Finding, Protocol, ProtocolVersion,
+                        StoredStatement, User, utcnow)
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +104,9 @@ def _statement(stored: StoredStatement, path: str, role: str, department: str = 
 
 
 def load_protocols(session: Session) -> tuple[list[Statement], dict[str, Protocol]]:
-    """Statements of every protocol's current version, and protocols by engine path."""
-    protocols = session.scalars(select(Protocol).options(
+    """Statements of every protocol's current version, and protocols by engine path (retired
+    protocols are out of checks)."""
+    protocols = session.scalars(select(Protocol).where(Protocol.retired_at.is_(None)).options(
         selectinload(Protocol.versions).selectinload(ProtocolVersion.statements))).all()
     statements: list[Statement] = []
     for protocol in protocols:
@@ -117,8 +117,10 @@ def load_protocols(session: Session) -> tuple[list[Statement], dict[str, Protoco
 
 
 def load_documents(session: Session) -> tuple[list[Statement], dict[str, Document]]:
-    """Statements of every document's current version, and documents by engine path."""
-    documents = session.scalars(select(Document).options(
+    """Statements of every document's current version, and documents by engine path (retired
+    documents, and those of retired departments, are out of checks)."""
+    documents = session.scalars(select(Document).join(Department).where(
+        Document.retired_at.is_(None), Department.retired_at.is_(None)).options(
         selectinload(Document.department),
         selectinload(Document.versions).selectinload(DocumentVersion.statements))).all()
     statements: list[Statement] = []

@@ -135,9 +135,13 @@ def add_document_version(session: Session, engine: Any, department: Department, 
     file name, created if new). Returns ``(version, created)``; ``created`` is False when the
     bytes equal the current version's (nothing is stored then). Raises :class:`UploadError`."""
     name = clean_filename(filename)
+    if department.retired_at is not None:
+        raise UploadError(f"The department {department.name} is retired; an administrator can restore it.")
     if document is None:
         document = session.scalar(select(Document).where(
             Document.department_id == department.id, Document.filename == name))
+    if document is not None and document.retired_at is not None:
+        raise UploadError(f"{document.title} is retired; restore it before uploading a new version.")
     if document is not None and document.current is not None \
             and document.current.sha256 == hashlib.sha256(data).hexdigest():
         return document.current, False
@@ -172,6 +176,8 @@ def add_protocol_version(session: Session, engine: Any, filename: str | None, da
     name = clean_filename(filename)
     if protocol is None:
         protocol = session.scalar(select(Protocol).where(Protocol.filename == name))
+    if protocol is not None and protocol.retired_at is not None:
+        raise UploadError(f"{protocol.title} is retired; restore it before uploading a new version.")
     if protocol is not None and protocol.current is not None \
             and protocol.current.sha256 == hashlib.sha256(data).hexdigest():
         return protocol.current, False

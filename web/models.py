@@ -48,6 +48,8 @@ class Department(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+    # retired: kept with its history, its documents out of every check (web.retiring)
+    retired_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
 
     documents: Mapped[list["Document"]] = relationship(back_populates="department")
 
@@ -86,6 +88,7 @@ class Document(Base):
     title: Mapped[str] = mapped_column(String(300))
     filename: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+    retired_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
 
     department: Mapped[Department] = relationship(back_populates="documents")
     versions: Mapped[list["DocumentVersion"]] = relationship(
@@ -98,6 +101,11 @@ class Document(Base):
     @property
     def current(self) -> Optional["DocumentVersion"]:
         return self.versions[-1] if self.versions else None
+
+    @property
+    def in_checks(self) -> bool:
+        """Neither the document nor its department is retired."""
+        return self.retired_at is None and self.department.retired_at is None
 
 
 class DocumentVersion(Base):
@@ -127,6 +135,7 @@ class Protocol(Base):
     title: Mapped[str] = mapped_column(String(300))
     filename: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+    retired_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
 
     versions: Mapped[list["ProtocolVersion"]] = relationship(
         back_populates="protocol", order_by="ProtocolVersion.number")

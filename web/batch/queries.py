@@ -13,7 +13,8 @@ from web.models import Department, Document, DocumentVersion, Finding, Protocol,
 
 
 def _current_document_versions(session: Session) -> list[tuple[int, str, str, int]]:
-    """(document id, engine path, department slug, current version id) of every document."""
+    """(document id, engine path, department slug, current version id) of every document in checks
+    (not retired, nor in a retired department)."""
     latest = (select(DocumentVersion.document_id, func.max(DocumentVersion.number).label("number"))
               .group_by(DocumentVersion.document_id).subquery())
     rows = session.execute(
@@ -22,6 +23,7 @@ def _current_document_versions(session: Session) -> list[tuple[int, str, str, in
         .join(DocumentVersion, DocumentVersion.document_id == Document.id)
         .join(latest, and_(latest.c.document_id == DocumentVersion.document_id,
                            latest.c.number == DocumentVersion.number))
+        .where(Document.retired_at.is_(None), Department.retired_at.is_(None))
         .order_by(Document.id))
     return [(doc_id, f"documents/{slug}/{filename}", slug, version_id)
             for doc_id, filename, slug, version_id in rows]
@@ -35,6 +37,7 @@ def _current_protocol_versions(session: Session) -> list[tuple[int, str, int]]:
         .join(ProtocolVersion, ProtocolVersion.protocol_id == Protocol.id)
         .join(latest, and_(latest.c.protocol_id == ProtocolVersion.protocol_id,
                            latest.c.number == ProtocolVersion.number))
+        .where(Protocol.retired_at.is_(None))
         .order_by(Protocol.id))
     return [(protocol_id, f"protocols/{filename}", version_id) for protocol_id, filename, version_id in rows]
 
