@@ -21,8 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from checker.lexicon import STOPWORDS
+from checker.records import FINDING_KINDS
 
-KINDS = ("action", "contact", "medication", "negation", "numeric", "timing")
+KINDS = FINDING_KINDS
 FEATURES = ("rule_score", "similarity", "not_closest", "log_rank", "document_source", "high_severity",
             "directory", "shared_words") + tuple(f"kind_{kind}" for kind in KINDS)
 DEFAULT_PATH = Path(__file__).with_name("calibration.json")

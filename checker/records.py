@@ -13,6 +13,8 @@ ROLE_PROTOCOL = "protocol"
 ROLE_DOCUMENT = "document"
 
 BLOCK_KINDS = ("heading", "paragraph", "list_item", "table_cell")
+#: the kinds of contradiction the engine reports (a detector each; "contact" also from the service directory)
+FINDING_KINDS = ("action", "contact", "medication", "negation", "numeric", "timing")
 
 
 class DocumentError(Exception):

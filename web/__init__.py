@@ -83,10 +83,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, api, auth, dashboard, documents, findings, protocols, retiring, runs, trends
+    from web import admin, api, auth, dashboard, documents, findings, help, protocols, retiring, runs, trends
     from web.cli import register_commands
 
-    for module in (auth, dashboard, documents, findings, protocols, retiring, runs, trends, admin, api):
+    for module in (auth, dashboard, documents, findings, protocols, retiring, runs, trends, help, admin, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)
     register_commands(app)

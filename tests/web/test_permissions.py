@@ -97,6 +97,7 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("POST", "/documents/{surgery_doc}/restore", lambda ids: {}, SURGERY_UPLOADERS),
     ("POST", "/admin/departments/{surgery}/restore", lambda ids: {}, {"admin"}),
     ("GET", "/trends", None, EVERYONE),
+    ("GET", "/help", None, EVERYONE),
     ("GET", "/trends.csv", None, EVERYONE),
     ("GET", "/runs", None, STAFF),
     ("GET", "/runs/{run}", None, STAFF),
