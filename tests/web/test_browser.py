@@ -165,3 +165,8 @@ def test_an_officer_searches_and_dismisses_several_findings_at_once(live_server,
         page.goto(f"{live_server}{path}")
         page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert not page.locator("header nav a", has_text="Trends").is_visible()  # folded behind Menu
+    page.click("header .menu-toggle")
+    assert page.locator("header nav a", has_text="Trends").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "menu-390px.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
