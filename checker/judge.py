@@ -9,9 +9,8 @@ the calibrated estimate of its precision (:mod:`checker.calibration`), which is 
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
-
 import dataclasses
+from typing import Iterable, Sequence
 
 from checker.align import Alignment
 from checker.calibration import Calibration, Evidence, default_calibration

@@ -71,7 +71,8 @@ def _run_dict(run) -> dict | None:
 def findings():
     filters = Filters.from_args(request.args)
     size = min(max(page_number(request.args.get("per_page")), 1), 500) if request.args.get("per_page") else None
-    page = paginate(get_session(), findings_query(g.user, filters), page_number(request.args.get("page")), size)
+    page = paginate(get_session(), findings_query(g.user, filters, with_comments=True),
+                    page_number(request.args.get("page")), size)
     return jsonify(findings=[finding_dict(f) for f in page.items], page=page.number, per_page=page.size,
                    pages=page.pages, total=page.total)
 

@@ -55,7 +55,7 @@ def export_csv():
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for finding in get_session().scalars(findings_query(g.user, Filters.from_args(request.args))):
+    for finding in get_session().scalars(findings_query(g.user, Filters.from_args(request.args), with_comments=True)):
         writer.writerow(csv_row(finding))
     return _attachment(buffer.getvalue(), "text/csv", "findings.csv")
 
@@ -63,7 +63,8 @@ def export_csv():
 @bp.get("/export.json")
 @login_required
 def export_json():
-    rows = [finding_dict(f) for f in get_session().scalars(findings_query(g.user, Filters.from_args(request.args)))]
+    query = findings_query(g.user, Filters.from_args(request.args), with_comments=True)
+    rows = [finding_dict(f) for f in get_session().scalars(query)]
     return _attachment(json.dumps({"findings": rows, "count": len(rows)}, indent=2), "application/json",
                        "findings.json")
 

@@ -80,10 +80,17 @@ def _severity_order():
     return case({name: rank for name, rank in SEVERITY_RANK.items()}, value=Finding.severity, else_=0)
 
 
-def findings_query(user: User, filters: Filters) -> Select:
-    query = visible_findings(user).options(joinedload(Finding.document).joinedload(Document.department),
-                                           joinedload(Finding.assignee),
-                                           selectinload(Finding.comments).joinedload(Comment.user))
+def findings_query(user: User, filters: Filters, with_comments: bool = False) -> Select:
+    """The findings ``user`` may see that match ``filters``, in their order, with what a list shows
+    loaded alongside; ``with_comments`` also loads the comments (exports and the API carry them)."""
+    options = [joinedload(Finding.document).joinedload(Document.department), joinedload(Finding.assignee)]
+    if with_comments:
+        options.append(selectinload(Finding.comments).joinedload(Comment.user))
+    return _filtered(user, filters).options(*options)
+
+
+def _filtered(user: User, filters: Filters) -> Select:
+    query = visible_findings(user)
     if filters.department:
         query = query.where(Department.slug == filters.department)
     for column, value in ((Finding.kind, filters.kind), (Finding.severity, filters.severity),
@@ -103,7 +110,7 @@ def findings_query(user: User, filters: Filters) -> Select:
 def neighbours(session: Session, user: User, filters: Filters, finding_id: int) -> dict[str, Any]:
     """Where a finding stands in its filtered list: ``previous`` and ``next`` ids (or None), its
     ``position`` (1-based, None when the filters leave it out) and the list's ``total``."""
-    ids = list(session.scalars(findings_query(user, filters).with_only_columns(Finding.id)))
+    ids = list(session.scalars(_filtered(user, filters).with_only_columns(Finding.id)))
     if finding_id not in ids:
         return {"previous": None, "next": None, "position": None, "total": len(ids)}
     at = ids.index(finding_id)

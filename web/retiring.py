@@ -29,10 +29,13 @@ def set_retired(session: Session, thing: Retirable, retired: bool, kind: str) ->
     if (thing.retired_at is not None) == retired:
         return False
     thing.retired_at = utcnow() if retired else None
-    name = getattr(thing, "title", None) or getattr(thing, "name", "")
     record(g.user, "retire" if retired else "restore", kind, thing.id,
-           f"{name}: {'out of' if retired else 'back in'} checks", session=session)
+           f"{_name(thing)}: {'out of' if retired else 'back in'} checks", session=session)
     return True
+
+
+def _name(thing: Retirable) -> str:
+    return thing.name if isinstance(thing, Department) else thing.title
 
 
 def _change(model: type, thing_id: int, kind: str, retired: bool, allowed: Callable[[Retirable], bool],
@@ -47,7 +50,7 @@ def _change(model: type, thing_id: int, kind: str, retired: bool, allowed: Calla
         session.commit()
         run = checked_run(session, get_engine(), "manual", g.user, None)
         done = "retired: it is kept, out of checks" if retired else "restored: it is back in checks"
-        flash(f"{thing.title if hasattr(thing, 'title') else thing.name} {done}. Check run #{run.id} {run.status}: "
+        flash(f"{_name(thing)} {done}. Check run #{run.id} {run.status}: "
               f"{run.findings_resolved} findings resolved, {run.findings_reopened} back, {run.findings_new} new.",
               "success" if run.status == "succeeded" else "error")
     return redirect(back(thing))

@@ -41,9 +41,11 @@ def _subject(facts: Facts, skip: list[tuple[int, int]]) -> frozenset[str]:
     return content("".join(text)) - GENERIC - _ANCHORS
 
 
-def _generics(facts: Facts) -> frozenset[str]:
-    """The statement's drugs by generic name ("drug:nitrofurantoin" for Macrobid too)."""
-    return frozenset(f"drug:{d.generic}" for d in facts.drugs if d.generic)
+def _generics(facts: Facts, start: int = 0, end: int | None = None) -> frozenset[str]:
+    """The drugs named between ``start`` and ``end`` (the whole statement by default) by generic
+    name: "drug:nitrofurantoin" for Macrobid too."""
+    return frozenset(f"drug:{d.generic}" for d in facts.drugs
+                     if d.generic and start <= d.start < (len(facts.text) if end is None else end))
 
 
 def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:

@@ -7,8 +7,8 @@ import re
 from functools import lru_cache
 
 from checker.actions import different_actions, same_moment
-from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _shares_subject
-from checker.facts import Facts, content
+from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _generics, _shares_subject
+from checker.facts import Clause, Facts, content
 from checker.lexicon import load
 from checker.measures import is_age
 from checker.quantities import Quantity
@@ -48,9 +48,13 @@ def _clause_stems(facts: Facts, quantity: Quantity) -> frozenset[str]:
 
 
 def _clause_drugs(facts: Facts, quantity: Quantity) -> frozenset[str]:
-    clause = next((c for c in facts.clauses if c.start <= quantity.start < c.end), None)
-    return frozenset(f"drug:{d.generic}" for d in facts.drugs
-                     if d.generic and (clause is None or clause.start <= d.start < clause.end))
+    clause = _clause_of(facts, quantity)
+    return _generics(facts, clause.start, clause.end) if clause else _generics(facts)
+
+
+def _clause_of(facts: Facts, quantity: Quantity) -> Clause | None:
+    """The clause holding a quantity (None in a statement the clause reader left without one there)."""
+    return next((c for c in facts.clauses if c.start <= quantity.start < c.end), None)
 
 
 def _other_drugs(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
@@ -89,10 +93,8 @@ def _far_apart(a: Quantity, b: Quantity) -> bool:
 
 
 def _clause_stance(facts: Facts, quantity: Quantity) -> str:
-    for clause in facts.clauses:
-        if clause.start <= quantity.start < clause.end:
-            return clause.stance
-    return "assert"
+    clause = _clause_of(facts, quantity)
+    return clause.stance if clause else "assert"
 
 
 def _numbers_conflict(doc: Quantity, src: Quantity, authoritative: bool, trigger: bool) -> bool:
@@ -112,7 +114,7 @@ def _other_acts(doc: Facts, dq: Quantity, src: Facts, sq: Quantity) -> bool:
 
 
 def _clause_text(facts: Facts, quantity: Quantity) -> str:
-    clause = next((c for c in facts.clauses if c.start <= quantity.start < c.end), None)
+    clause = _clause_of(facts, quantity)
     return facts.text[clause.start:clause.end] if clause else facts.text
 
 
