@@ -211,6 +211,8 @@ def quantities(text: str) -> list[Quantity]:
         if quantity is None:
             position = match.end()
             continue
+        while found and found[-1].end > quantity.start:
+            found.pop()  # "2 x" read alone, then as the count of "2 x 200 mg capsules"
         found.append(quantity)
         position = max(quantity.end, match.end())
     return found
@@ -262,6 +264,9 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         if trailing_half and len(values) == 1 and not half:
             values[0] += 0.5
             cursor = trailing_half.end()
+        units_of = _units_of_dose(masked, start, cursor) if dimension == "mass" and len(values) == 1 else None
+        if units_of:  # "two 500 mg tablets" is a 1 g dose
+            values, start, cursor = [values[0] * units_of[0]], units_of[1], units_of[2]
         low, canonical = _to_canonical(min(values), unit_name, dimension)
         high, _ = _to_canonical(max(values), unit_name, dimension)
         converted = tuple(_to_canonical(v, unit_name, dimension)[0] for v in values) if alternatives else ()
@@ -350,6 +355,43 @@ _AT_LEAST_EVERY = re.compile(r"\b(?:at least|no less often than)\s+(?:once\s+)?(
 _THE_MOST = re.compile(r"\bthe (?:most|maximum)\b[^.;:]{0,80}\b(?:is|are)\s*$", re.IGNORECASE)
 _PER_BEFORE = re.compile(r"\b(?:in|per|each|every|within|over)\s+(?:one|a|an|1|any|any one|a single)\s+"
                          r"(?P<u>day|24-hour period|week|month|hour)\b[^.;:]{0,60}$", re.IGNORECASE)
+
+
+_WORD_AFTER = re.compile(r"\s+([A-Za-z-]+)\b")
+_COUNT_BEFORE = re.compile(rf"(?:(?P<num>\d+)|(?P<word>[A-Za-z]+))\s*(?:x\s*)?$", re.IGNORECASE)
+
+
+def _units_of_dose(masked: str, start: int, cursor: int) -> tuple[float, int, int] | None:
+    """"Two 500 mg tablets", "2 x 200 mg capsules": a count of dose units of one strength, read as
+    (count, where the count starts, where the dose form ends); None for a plain strength."""
+    form = _dose_form_after(masked, cursor)
+    if form is None:
+        return None
+    count = _COUNT_BEFORE.search(masked[max(0, start - 16):start])
+    if not count:
+        return None
+    words, _ = _number_words()
+    value = float(count.group("num")) if count.group("num") else words.get(count.group("word").lower())
+    if not value or value > 20:
+        return None
+    return value, start - (len(masked[max(0, start - 16):start]) - count.start()), form
+
+
+def _dose_form_after(masked: str, cursor: int) -> int | None:
+    """Where the dose form ends in "500 mg tablets" or "500 mg paracetamol tablets" (a name between)."""
+    for _ in range(3):
+        word = _WORD_AFTER.match(masked, cursor)
+        if not word:
+            return None
+        cursor = word.end()
+        if word.group(1).lower() in _dose_forms():
+            return cursor
+    return None
+
+
+@lru_cache(maxsize=1)
+def _dose_forms() -> frozenset[str]:
+    return frozenset(load("numbers")["dose_forms"])
 
 
 def _per_before(before: str) -> str:

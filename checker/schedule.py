@@ -69,7 +69,7 @@ def same_number(a: str, b: str) -> bool:
     shorter, longer = sorted((a, b), key=len)
     return len(shorter) == 7 and len(longer) == 10 and longer.endswith(shorter)
 _SERVICE_LABEL = re.compile(r"(?P<svc>[A-Za-z][\w'’&/ -]{1,50}?)\s*(?::|-|–|at|on|is)\s*$", re.IGNORECASE)
-_SERVICE_TRIM = re.compile(r"^(?:the|our|your|a|an|us)\s+|\s+(?:at|on|line number|number|phone)$", re.IGNORECASE)
+_SERVICE_TRIM = re.compile(r"^(?:the|our|your|a|an|us)\s+|\s+(?:at|on|is|are|line number|number|phone)$", re.IGNORECASE)
 
 
 # A proper name just before the number ("... go to the Patient Billing Office on 555-0710"): the

@@ -48,12 +48,22 @@ def _generics(facts: Facts, start: int = 0, end: int | None = None) -> frozenset
                      if d.generic and start <= d.start < (len(facts.text) if end is None else end))
 
 
+def _class_links(a: Facts, b: Facts) -> frozenset[str]:
+    """Drug classes one statement names ("your reliever") that a drug or class in the other belongs
+    to ("albuterol"): one subject, named once by class and once by drug."""
+    named_a = {c for d in a.drugs if not d.generic for c in d.classes}
+    named_b = {c for d in b.drugs if not d.generic for c in d.classes}
+    held_a = {c for d in a.drugs for c in d.classes}
+    held_b = {c for d in b.drugs for c in d.classes}
+    return frozenset(f"class:{c}" for c in (named_a & held_b) | (named_b & held_a))
+
+
 def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:
     """Informative words both statements use outside their numbers; one drug named by brand in
     one and by generic name in the other counts as a shared word."""
     skip_a = [(q.start, q.core_end) for q in a.quantities]
     skip_b = [(q.start, q.core_end) for q in b.quantities]
-    shared = (_subject(a, skip_a) & _subject(b, skip_b)) | (_generics(a) & _generics(b))
+    shared = (_subject(a, skip_a) & _subject(b, skip_b)) | (_generics(a) & _generics(b)) | _class_links(a, b)
     return shared if len(shared) >= minimum else frozenset()
 
 

@@ -50,7 +50,17 @@ _DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 def _hours(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if not doc.hours or not src.hours or not _shares_subject(doc, src) or ctx.similarity < 0.55:
         return None
+    if _other_services(doc, src):
+        return None
     return hours_clash(doc.hours, src.hours)
+
+
+def _other_services(doc: Facts, src: Facts) -> bool:
+    """Both name the services their numbers belong to, and none is the same: the hours are of two places."""
+    named_doc = [p.service for p in doc.phones if p.service]
+    named_src = [p.service for p in src.phones if p.service]
+    return bool(named_doc) and bool(named_src) and not any(
+        fuzz.token_set_ratio(a, b) >= 90 for a in named_doc for b in named_src)
 
 
 def hours_clash(doc_hours: Sequence[Hours], src_hours: Sequence[Hours]) -> Verdict | None:

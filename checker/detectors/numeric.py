@@ -190,17 +190,23 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
         return None
     restated = {dq.dimension for dq, _ in _pairs(doc, src) if _quoted(dq, src)}
     for dq, comparable in _pairs(doc, src):
-        if _quoted(dq, src) or dq.dimension in restated:
+        if _quoted(dq, src) or (dq.dimension in restated and not _limit_counterpart(dq, comparable)):
             continue  # "your 1 litre is about five 200 ml cups" restates the rule, then explains it
         conflicts = [sq for sq in comparable if _conflicting(doc, src, dq, sq, not ctx.doc_vs_doc)
                      and not _about_the_same_in_months(dq, sq)]
         if len(conflicts) < len(comparable):
             continue
-        sq = conflicts[0]
+        sq = min(conflicts, key=lambda q: (q.bound != dq.bound, q.unit != dq.unit))  # the like-for-like limit
         severity = "high" if dq.dimension in {"mass", "volume"} or _is_threshold(doc, dq) else "medium"
         return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),),
                        ((sq.start, sq.end),), (("document", dq.text), ("source", sq.text)), severity)
     return None
+
+
+def _limit_counterpart(dq: Quantity, comparable: list[Quantity]) -> bool:
+    """A limit faces a limit of the same kind and unit ("a maximum of 20 puffs" vs "a maximum of 10
+    puffs"): it is a second rule, not an explanation of a quoted amount, even where "1 puff" is quoted."""
+    return dq.bound != "exact" and any(sq.bound == dq.bound and sq.unit == dq.unit for sq in comparable)
 
 
 _MONTH = re.compile(r"\bmonths?\b", re.IGNORECASE)
@@ -210,9 +216,15 @@ _MONTH_TOLERANCE = 0.1
 def _about_the_same_in_months(a: Quantity, b: Quantity) -> bool:
     """A month is four weeks in everyday speech: "for a month" and "for 4 weeks", "within 12
     weeks" and "within 3 months" give one rule, however the calendar counts."""
-    if a.dimension != "time" or not (_MONTH.search(a.text) or _MONTH.search(b.text)):
+    if not (_MONTH.search(a.text) or _MONTH.search(b.text)):
         return False
-    return all(math.isclose(x, y, rel_tol=_MONTH_TOLERANCE) for x, y in ((a.low, b.low), (a.high, b.high)))
+    if _rate(a) and _rate(b):  # "every four weeks" and "once a month"
+        pairs = zip(_rate(a), _rate(b))
+    elif a.dimension == "time":
+        pairs = zip((a.low, a.high), (b.low, b.high))
+    else:
+        return False
+    return all(math.isclose(x, y, rel_tol=_MONTH_TOLERANCE) for x, y in pairs)
 
 
 def different_cases(doc: Facts, src: Facts) -> bool:

@@ -519,3 +519,37 @@ def test_a_maximum_of_four_doses_a_day_restates_four_times_a_day():
     assert detect(detectors.numeric,
                   "Tylenol can ease the pain; don't take more than 1,000 mg in one dose or more than four doses in 24 hours.",
                   "You can take acetaminophen for pain, up to 1 g four times a day.") is None
+
+
+# --- general readers added for held-out corpora ------------------------------------------------
+
+def test_a_dose_given_as_a_count_of_tablets_agrees_with_the_same_dose_in_grams(engine):
+    protocol = "Adults may take 1 g of paracetamol up to four times in 24 hours."
+    assert verdict(engine, "Take two 500 mg paracetamol tablets up to four times in 24 hours.", protocol) is None
+    assert flagged_kind(engine, "Take three 500 mg paracetamol tablets up to four times in 24 hours.",
+                        protocol) == "numeric"
+
+
+def test_a_drug_named_by_its_class_in_one_statement_is_the_subject_of_the_other(engine):
+    protocol = "Use your reliever inhaler: 2 puffs, up to a maximum of 8 puffs in an hour."
+    assert flagged_kind(engine, "Use 2 puffs of salbutamol, up to a maximum of 16 puffs in an hour.",
+                        protocol) == "numeric"
+
+
+def test_a_limit_that_differs_is_a_clash_even_where_another_number_is_quoted(engine):
+    protocol = "Take 1 capsule of loperamide after each loose stool, up to a maximum of 8 capsules."
+    assert flagged_kind(engine, "Take 1 capsule of loperamide after each loose stool, up to a maximum of 12 capsules.",
+                        protocol) == "numeric"
+
+
+def test_every_four_weeks_is_once_a_month(engine):
+    protocol = "Change the filter once a month."
+    assert verdict(engine, "Change the filter every four weeks.", protocol) is None
+    assert flagged_kind(engine, "Change the filter every two weeks.", protocol) == "numeric"
+
+
+def test_opening_hours_of_two_named_services_are_not_compared():
+    assert detect(detectors.contact, "Pharmacy Help Desk: 555-0101, 8 am to 8 pm, seven days a week.",
+                  "The Pain Clinic Nurse Line is on 555-0102, Monday to Friday, 9 am to 5 pm.") is None
+    assert detect(detectors.contact, "Pharmacy Help Desk: 555-0101, 8 am to 8 pm, seven days a week.",
+                  "The Pharmacy Help Desk is on 555-0101, Monday to Friday, 9 am to 5 pm.") is not None

@@ -156,3 +156,14 @@ def test_at_least_every_bounds_the_gap_from_above():
 def test_a_second_bound_listed_after_a_negated_one_is_negated_too():
     found = quantities("Don't take more than 1,000 mg in one dose or more than four doses in 24 hours.")
     assert [(q.bound, q.low, q.high) for q in found] == [("max", 1000.0, 1000.0), ("max", 4.0, 4.0)]
+
+
+@pytest.mark.parametrize("text, milligrams", [
+    ("Take two 500 mg tablets.", 1000.0),
+    ("Take 2 x 200 mg capsules.", 400.0),
+    ("Take one 250 mg capsule.", 250.0),
+    ("Each tablet contains 500 mg.", 500.0),
+])
+def test_a_count_of_tablets_of_one_strength_is_read_as_the_whole_dose(text, milligrams):
+    quantity = only(text)
+    assert quantity.dimension == "mass" and quantity.low == quantity.high == milligrams
