@@ -7,6 +7,7 @@ that disagree are a finding between them. This needs no alignment: the service n
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,8 +28,20 @@ _MIN_SERVICE_WORDS = 2
 def _entries(statements: Iterable[Statement]) -> list[tuple[Statement, Phone]]:
     # phones() alone, not facts_of(): the index reads every statement of the corpus on each
     # check, and the full fact extraction costs ten times more
-    return [(statement, phone) for statement in statements for phone in phones(statement.text)
+    entries = [(statement, _with_row_service(statement, phone)) for statement in statements for phone in phones(statement.text)]
+    return [(statement, phone) for statement, phone in entries
             if phone.service and len(phone.service.split()) >= _MIN_SERVICE_WORDS]
+
+
+_ONLY_NUMBER = re.compile(r"^[\W\d]*$")
+
+
+def _with_row_service(statement: Statement, phone: Phone) -> Phone:
+    """A number standing alone ("555-0712" in a contacts table's row, or under a heading) belongs to
+    the service its row or heading names."""
+    if phone.service or not statement.context or not _ONLY_NUMBER.match(statement.text.replace(phone.text, "")):
+        return phone
+    return dataclasses.replace(phone, service=statement.context[-1].strip(" :").lower())
 
 
 _SPELLINGS = ((re.compile(r"centre\b"), "center"), (re.compile(r"\btheatre\b"), "theater"),

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Iterator
 
 from checker.records import Block, Extracted, Piece
+from checker.schedule import phones
 
 # A period after these never ends a sentence ("Dr. Raman", "e.g. ice", "approx. 5 mg").
 NEVER_FINAL: frozenset[str] = frozenset({
@@ -68,8 +69,8 @@ def split_statements(extracted: Extracted) -> list[Piece]:
         if block.kind == "heading":
             lead_in = ""
             continue
-        if block.kind == "table_cell" and len(_WORD.findall(block.text)) < _MIN_CELL_WORDS:
-            continue
+        if block.kind == "table_cell" and len(_WORD.findall(block.text)) < _MIN_CELL_WORDS and not phones(block.text):
+            continue  # a short cell says nothing alone, unless it is a row's phone number
         found = list(_block_pieces(extracted.text, block, speakers))
         if block.kind == "list_item" and lead_in:
             found = [Piece(p.text, p.start, p.end, p.context + (lead_in,), p.block_kind) for p in found]
@@ -95,7 +96,8 @@ def _block_pieces(text: str, block: Block, speakers: frozenset[str]) -> Iterator
         start = _after_speaker(text, start, end, speakers)
         start, end = _trim(text, start, end)
         piece_text = text[start:end]
-        if _is_statement(piece_text):
+        # a contacts table's number cell is kept: the directory reads it with its row's service
+        if _is_statement(piece_text) or (block.kind == "table_cell" and phones(piece_text)):
             yield Piece(text=piece_text, start=start, end=end, context=block.heading_path,
                         block_kind=block.kind)
 

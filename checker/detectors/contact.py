@@ -18,8 +18,9 @@ def contact(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
 
 def _unnamed_phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     """"Call 555-0173 to book physiotherapy" names no service before the number: near-identical
-    statements with one number each that differs are about the same line."""
-    if len(doc.phones) != 1 or len(src.phones) != 1 or ctx.similarity < 0.75:
+    statements with one number each that differs are about the same line. Between two documents
+    an unnamed number is each department's own line ("ring us on ..."), so only a protocol's counts."""
+    if len(doc.phones) != 1 or len(src.phones) != 1 or ctx.similarity < 0.75 or ctx.doc_vs_doc:
         return None
     dp, sp = doc.phones[0], src.phones[0]
     if same_number(dp.digits, sp.digits) or (dp.service and sp.service) or not _shares_subject(doc, src, 2):
@@ -56,7 +57,9 @@ def _hours(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
 
 
 def _other_services(doc: Facts, src: Facts) -> bool:
-    """Both name the services their numbers belong to, and none is the same: the hours are of two places."""
+    """Both give numbers, and none is the same number or the same named service: the hours are of two places."""
+    if doc.phones and src.phones and not any(same_number(a.digits, b.digits) for a in doc.phones for b in src.phones):
+        return True
     named_doc = [p.service for p in doc.phones if p.service]
     named_src = [p.service for p in src.phones if p.service]
     return bool(named_doc) and bool(named_src) and not any(

@@ -160,3 +160,19 @@ def test_the_same_floor_said_another_way_is_no_finding():
 def test_a_street_or_wing_shared_by_two_services_is_not_a_key():
     assert directory_findings([cell("Ground floor, Mill Lane entrance", "Blood Donor Suite")],
                               [document("Fertility Clinic, Level 3, Mill Lane, Harlow")]) == []
+
+
+def test_a_number_alone_in_a_table_cell_belongs_to_the_row_s_service():
+    (finding,) = directory_findings([cell("555-0190", "Plaster Room")],
+                                    [document("Ring the Plaster Room on 555-0109 with any questions.")])
+    assert finding.kind == "contact" and finding.source.text == "555-0190"
+    assert directory_findings([cell("555-0190", "Plaster Room")],
+                              [document("Ring the Plaster Room on 555-0190 with any questions.")]) == []
+
+
+def test_an_unnamed_number_in_two_departments_documents_is_each_department_s_own_line():
+    from checker.detectors import PairContext, contact
+    from checker.facts import facts_of
+    doc, src = facts_of("Line 555-0131, Monday to Friday, 8 am to 6 pm."), facts_of(
+        "Line 555-0177, Monday to Friday, 9 am to 5 pm.")
+    assert contact(doc, src, PairContext(0.9, doc_vs_doc=True)) is None

@@ -178,3 +178,9 @@ def test_splitting_a_hundred_thousand_statements_takes_seconds() -> None:
     elapsed = time.perf_counter() - began
     assert len(pieces) == 100_000
     assert elapsed < 20
+
+
+def test_a_phone_number_cell_of_a_contacts_table_is_kept_with_its_row() -> None:
+    table = ("## Contacts\n\n| Service | Telephone |\n|---|---|\n| Plaster Room | 555-0190 |\n")
+    pieces = split_statements(extract("t.md", table.encode()))
+    assert [(p.text, p.context[-1]) for p in pieces] == [("555-0190", "Plaster Room")]
