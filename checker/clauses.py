@@ -85,6 +85,9 @@ def polarity(stance: str) -> str:
     return NEGATIVE if stance in {"forbid", "cease", "no_need", "deny"} else POSITIVE
 
 
+_OR_AND_GAP = re.compile(r"^,\s*(?:or|and)\s*$", re.IGNORECASE)
+
+
 def _clauses(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for match in _CLAUSE_BREAK.finditer(text):
@@ -94,8 +97,23 @@ def _clauses(text: str) -> list[tuple[int, int]]:
                                                                            "as long as", "as soon as"} else match.start()
     if start < len(text):
         spans.append((start, len(text)))
-    return [part for s, e in spans if text[s:e].strip()
-            for part in (_split_condition(text, s, e) if _leads(text[:s]) else [(s, e)])]
+    parts = [part for s, e in spans if text[s:e].strip()
+             for part in (_split_condition(text, s, e) if _leads(text[:s]) else [(s, e)])]
+    return _split_alternative_conditions(text, parts)
+
+
+def _split_alternative_conditions(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """"If X, or Y, do Z": the alternative situation Y ends at its comma, like the first one."""
+    result: list[tuple[int, int]] = []
+    for s, e in parts:
+        previous = result[-1] if result else None
+        if (previous and _CONDITION_START.search(text[previous[0]:previous[1]]) and "," in text[s:e]
+                and _OR_AND_GAP.match(text[previous[1]:s])):
+            comma = s + text[s:e].index(",")
+            result.extend([(s, comma), (comma + 1, e)])
+            continue
+        result.append((s, e))
+    return result
 
 
 def _leads(before: str) -> bool:
@@ -139,6 +157,13 @@ _CEASE_NEXT = re.compile(r"\s*(?:stop|stopping|avoid|give up|cut out|pause|miss|
                          re.IGNORECASE)
 
 
+def _continues_condition(text: str, before: list[Clause], start: int, end: int) -> bool:
+    """"If you feel worse, or you do not feel better, call 999": the second situation is a condition too."""
+    if not before or before[-1].stance != "condition" or not _OR_AND_GAP.match(text[before[-1].end:start]):
+        return False
+    return text[end:end + 1] == "," and not _imperative(text[start:end])
+
+
 def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, ...]:
     matcher, label = _stance_matcher()
     limits = [(q.start, q.end) for q in amounts if q.bound == "max" and not is_age(text, q)]
@@ -162,7 +187,7 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
             stance = "assert"  # "check that the tube is not kinked" says what to look for, not what is so
         if stance == "permit" and _possibility(text, start, cue_start, cue):
             stance = "assert"  # "constipation can stop the catheter draining" says what may happen
-        if _CONDITION_START.search(piece):
+        if _CONDITION_START.search(piece) or _continues_condition(text, result, start, end):
             stance = "condition"
         elif (stance == "forbid" and any(cue_end <= s < end for s, _ in limits)) or (
                 stance in {"permit", "assert", "oblige"} and _LIMIT_WORD.search(piece)

@@ -212,12 +212,20 @@ _CONDITION = re.compile(r"(?<!\beven )\b(?:if|when|whenever|in case)\b(?P<cond>[
                         re.IGNORECASE)
 
 
+_ALTERNATIVE_CONDITION = re.compile(r"\s*(?:or|and)\s+(?!(?:call|ring|phone|dial|go|come|return|contact|see|tell)\b)"
+                                    r"(?P<cond>[^,.;:]{3,80}),", re.IGNORECASE)
+
+
 def _condition(text: str) -> tuple[frozenset[str], bool]:
     """Content words of the situation a statement is about ("if you have chest pain" -> chest, pain)."""
     match = _CONDITION.search(text)
-    if match:
-        return content(match.group("cond")), True
-    return frozenset(), False
+    if not match:
+        return frozenset(), False
+    words = content(match.group("cond"))
+    more = _ALTERNATIVE_CONDITION.match(text, match.end()) if match.group(0).endswith(",") else None
+    if more:  # "if you feel worse, or you do not feel better after 10 puffs, call 999": either situation
+        words |= content(more.group("cond"))
+    return words, True
 
 
 def _amounts(text: str) -> tuple[Quantity, ...]:

@@ -82,6 +82,14 @@ def _identity(drug: DrugMention) -> str:
     return drug.generic or ("class:" + ",".join(sorted(drug.classes)) if drug.classes else "")
 
 
+def _one_drug(a: DrugMention, b: DrugMention) -> bool:
+    """The same drug, or a drug and a class named on its own that it belongs to ("Clenil", "your preventer")."""
+    if _identity(a) == _identity(b):
+        return True
+    class_only, drug = (a, b) if not a.generic else (b, a)
+    return not class_only.generic and bool(drug.generic) and bool(class_only.classes & drug.classes & _STRONG_CLASSES)
+
+
 def _stopped_vs_kept(doc: Facts, src: Facts) -> Verdict | None:
     """One statement stops (or lets the patient leave out) a drug the other says to keep taking:
     "you can leave out your insulin" vs "never stop taking your insulin"."""
@@ -89,7 +97,7 @@ def _stopped_vs_kept(doc: Facts, src: Facts) -> Verdict | None:
         for stopped in stopping.drugs:
             if stopped.stance != "cease" or not _identity(stopped):
                 continue
-            same = [d for d in keeping.drugs if _identity(d) == _identity(stopped)]
+            same = [d for d in keeping.drugs if _one_drug(d, stopped)]
             kept = next((d for d in same if d.stance == "continue"), None)
             if kept is None or any(d.stance == "cease" for d in same):
                 continue

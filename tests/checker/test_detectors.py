@@ -553,3 +553,17 @@ def test_opening_hours_of_two_named_services_are_not_compared():
                   "The Pain Clinic Nurse Line is on 555-0102, Monday to Friday, 9 am to 5 pm.") is None
     assert detect(detectors.contact, "Pharmacy Help Desk: 555-0101, 8 am to 8 pm, seven days a week.",
                   "The Pharmacy Help Desk is on 555-0101, Monday to Friday, 9 am to 5 pm.") is not None
+
+
+def test_stopping_a_drug_against_keeping_its_class_is_a_medication_finding():
+    found = detect(detectors.medication, "When you feel well, it is fine to stop your Pulmicort inhaler.",
+                   "Do not stop your preventer inhaler when you feel well.")
+    assert found is not None and found.kind == "medication"
+    assert detect(detectors.medication, "When you feel well, keep taking your Pulmicort inhaler.",
+                  "Do not stop your preventer inhaler when you feel well.") is None
+
+
+def test_either_of_two_situations_sent_to_a_gp_instead_of_999_is_an_action_finding(engine):
+    protocol = "If your lips turn blue, or you are no better after 10 minutes, call 999 for an ambulance."
+    assert flagged_kind(engine, "If you are no better after 10 minutes, ring your GP surgery for an appointment.",
+                        protocol, similarity=0.75) == "action"

@@ -186,3 +186,9 @@ def test_no_followed_by_is_denies_and_no_before_an_activity_forbids(text, stance
 
 def test_you_can_stop_is_a_permission_to_stop():
     assert facts_of("You can stop taking the tablets.").clauses[0].stance == "cease"
+
+
+def test_an_alternative_situation_after_or_is_part_of_the_condition():
+    facts = facts_of("If the swelling grows, or you cannot move your fingers after an hour, go to A&E.")
+    assert [c.stance for c in facts.clauses][:2] == ["condition", "condition"]
+    assert facts.condition >= facts_of("the swelling grows, you cannot move your fingers").stems - facts_of("you").stems
