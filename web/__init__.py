@@ -23,10 +23,16 @@ BASE_DIR = PROJECT_ROOT if (PROJECT_ROOT / "setup.cfg").exists() else Path.cwd()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides Flask config keys, e.g. ``TESTING``, ``DATABASE_URL``,
     ``WTF_CSRF_ENABLED``, ``SECRET_KEY``, ``TOUCHPOINT_SETTINGS`` (a :class:`Settings`),
-    ``INSTANCE_PATH`` (where a generated secret key is kept)."""
+    ``INSTANCE_PATH`` (where a generated secret key is kept), ``TOUCHPOINT_DIGEST_SETTINGS`` (a
+    :class:`web.digest_settings.DigestSettings`; by default read from the environment, so a bad
+    SMTP or digest setting stops the app at start-up)."""
+    from web.digest_settings import load_digest_settings
+
     config = dict(config or {})
     app = Flask(__name__, instance_path=str(config.pop("INSTANCE_PATH", BASE_DIR / "instance")))
     settings: Settings = config.pop("TOUCHPOINT_SETTINGS", None) or load_settings()
+    digest_settings = config.pop("TOUCHPOINT_DIGEST_SETTINGS", None) or load_digest_settings()
+    app.extensions["touchpoint_digest_settings"] = digest_settings
     _configure(app, settings, config)
     if settings.proxy_hops:  # behind nginx: the client's address and scheme come from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix

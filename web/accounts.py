@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from web.auth import check_password, hash_password, revoke_sessions
+from web.digest_settings import is_email_address
 from web.library import slugify
 from web.models import ROLES, Department, User
 from web.views_support import parse_id
@@ -51,8 +52,20 @@ def validate_role(role: str, department: Department | None) -> None:
         raise AccountError("A department lead needs a department.")
 
 
+def clean_email(value: str | None) -> str | None:
+    """An e-mail address as typed, trimmed; None when empty (no address). Raises :class:`AccountError`
+    for anything that is not one plain address (the message never repeats the value)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not is_email_address(text):
+        raise AccountError("That is not an e-mail address: give one like name@hospital.org, or leave it empty.")
+    return text
+
+
 def create_user(session: Session, username: str, password: str, role: str,
-                department: Department | None = None, display_name: str | None = None) -> User:
+                department: Department | None = None, display_name: str | None = None,
+                email: str | None = None) -> User:
     """A new active user; raises :class:`AccountError` on bad input or a taken username."""
     username = username.strip()
     if not USERNAME.match(username):
@@ -62,7 +75,8 @@ def create_user(session: Session, username: str, password: str, role: str,
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
     validate_role(role, department)
-    user = User(username=username, display_name=(display_name or username).strip()[:200] or username,
+    user = User(username=username, email=clean_email(email),
+                display_name=(display_name or username).strip()[:200] or username,
                 role=role, department_id=department.id if department and role == "department_lead" else None,
                 password_hash=hash_password(password), active=True)
     session.add(user)
@@ -71,10 +85,14 @@ def create_user(session: Session, username: str, password: str, role: str,
 
 
 def update_user(user: User, role: str, department: Department | None, active: bool,
-                display_name: str, password: str = "") -> None:
+                display_name: str, password: str = "", email: str | None = None) -> None:
+    """An administrator's change; ``email`` None leaves the address as it is, "" removes it.
+    Raises :class:`AccountError` (and changes nothing) on bad input."""
     validate_role(role, department)
     if password and len(password) < MIN_PASSWORD:
         raise AccountError(f"Passwords need at least {MIN_PASSWORD} characters.")
+    if email is not None:
+        user.email = clean_email(email)
     user.role = role
     user.department_id = department.id if department is not None and role == "department_lead" else None
     user.active = active
@@ -100,3 +118,9 @@ def change_own_password(user: User, current: str, new: str, confirmation: str) -
     if new == current:
         raise AccountError("The new password must differ from the current one.")
     set_password(user, new)
+
+
+def set_digest_preferences(user: User, email: str | None, wants_digest: bool) -> None:
+    """A user's own e-mail address ("" or None: none) and whether they want the e-mail digest."""
+    user.email = clean_email(email)
+    user.wants_digest = wants_digest

@@ -37,7 +37,8 @@ def add_user():
     session = get_session()
     try:
         user = create_user(session, form.get("username", ""), form.get("password", ""), form.get("role", ""),
-                           find_department(session, form.get("department")), form.get("display_name"))
+                           find_department(session, form.get("department")), form.get("display_name"),
+                           form.get("email"))
     except AccountError as error:
         session.rollback()
         flash(str(error), "error")
@@ -61,12 +62,12 @@ def edit_user(user_id: int):
     role = user.role if myself else form.get("role", user.role)
     try:
         update_user(user, role, find_department(session, form.get("department")),
-                    active, form.get("display_name", ""), form.get("password", ""))
+                    active, form.get("display_name", ""), form.get("password", ""), form.get("email"))
     except AccountError as error:
         session.rollback()
         flash(str(error), "error")
         return _users_page(400)
-    record(g.user, "update_user", "user", user.id, f"role={user.role} active={user.active}")
+    record(g.user, "update_user", "user", user.id, f"role={user.role} active={user.active} email={user.email or '-'}")
     session.commit()
     if myself and (form.get("role", user.role) != user.role or form.get("active") != "on"):
         flash(f"User {user.username} updated, but not your own role or access: another administrator "

@@ -7,8 +7,8 @@ import secrets
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -230,10 +230,16 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _profile(token: str | None = None, **extra):
+    digest = current_app.extensions["touchpoint_digest_settings"]
+    return render_template("profile.html", token=token, digest_on=digest.digest_enabled,
+                           due_soon_days=digest.digest_due_soon_days, **extra)
+
+
 @bp.get("/profile")
 @login_required
 def profile():
-    return render_template("profile.html", token=None)
+    return _profile()
 
 
 @bp.post("/profile/password")
@@ -248,7 +254,7 @@ def change_password():
     except AccountError as error:
         get_session().rollback()
         flash(str(error), "error")
-        return render_template("profile.html", token=None), 400
+        return _profile(), 400
     record(g.user, "change_password", "user", g.user.id, "own password changed; other sessions ended")
     get_session().commit()
     start_session(g.user)  # this browser stays logged in; every other session has ended
@@ -262,4 +268,24 @@ def new_token():
     token = issue_token(g.user)
     record(g.user, "create_token", "user", g.user.id, "new API token")
     get_session().commit()
-    return render_template("profile.html", token=token)
+    return _profile(token)
+
+
+@bp.post("/profile/email")
+@login_required
+def update_email():
+    """The user's own e-mail address and whether they want the digest."""
+    from web.accounts import AccountError, set_digest_preferences
+
+    typed, wants = request.form.get("email", ""), request.form.get("wants_digest") == "on"
+    try:
+        set_digest_preferences(g.user, typed, wants)
+    except AccountError as error:
+        get_session().rollback()
+        flash(str(error), "error")
+        return _profile(typed_email=typed[:254]), 400
+    record(g.user, "update_email", "user", g.user.id,
+           f"e-mail {g.user.email or 'removed'}; digest {'wanted' if wants else 'not wanted'}")
+    get_session().commit()
+    flash("Your e-mail settings are saved.", "success")
+    return redirect(url_for("auth.profile"))

@@ -49,9 +49,10 @@ def _safe_url() -> str:
 @click.option("--role", type=click.Choice(["admin", "quality_officer", "department_lead"]), required=True)
 @click.option("--department", help="Department name or slug (department leads; created if new).")
 @click.option("--display-name", help="Name shown in the app (default: the username).")
+@click.option("--email", help="Where the e-mail digest goes (optional).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user_command(username: str, role: str, department: str | None, display_name: str | None,
-                        password: str) -> None:
+                        email: str | None, password: str) -> None:
     """Create a user who can log in."""
     upgrade(current_app)
     with session_factory()() as session:
@@ -59,7 +60,7 @@ def create_user_command(username: str, role: str, department: str | None, displa
         if department and found is None:
             found = get_or_create_department(session, department)
         try:
-            user = create_user(session, username, password, role, found, display_name)
+            user = create_user(session, username, password, role, found, display_name, email)
         except AccountError as error:
             raise click.ClickException(str(error)) from None
         record(None, "create_user", "user", user.id, f"{user.username} ({user.role}) from the command line",

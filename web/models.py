@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Text, UniqueConstraint)
+                        LargeBinary, MetaData, String, Text, UniqueConstraint, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("admin", "quality_officer", "department_lead")
@@ -69,6 +69,10 @@ class User(Base):
     # Bumped on logout and password change: a session cookie carrying an older number is refused.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+    # the e-mail digest (web.digest): where it goes, whether the user wants it, when the last one went
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    wants_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_sent_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
 
     department: Mapped[Optional[Department]] = relationship()
 

@@ -68,6 +68,7 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/", None, EVERYONE),
     ("GET", "/profile", None, EVERYONE),
     ("POST", "/profile/token", lambda ids: {}, EVERYONE),
+    ("POST", "/profile/email", lambda ids: {"email": "", "wants_digest": "on"}, EVERYONE),
     ("GET", "/documents", None, EVERYONE),
     ("GET", "/documents/upload", None, UPLOADERS),
     ("POST", "/documents/upload", lambda ids: {"department": str(ids["surgery"]), **_file(f"{uuid.uuid4().hex}.md")},
