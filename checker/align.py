@@ -144,8 +144,9 @@ def _is_scope_line(statement: Statement) -> bool:
 
 def shares_key_terms(a: Statement, b: Statement) -> bool:
     """True when one statement forbids or stops something the other names, or both name one drug:
-    the lexical evidence that lets a loosely similar pair through to the judge."""
-    facts_a, facts_b = facts_of(a.text), facts_of(b.text)
+    the lexical evidence that lets a loosely similar pair through to the judge. A list item is read
+    with its lead-in ("For 24 hours, do not:" + "drink alcohol"), as the judge reads it."""
+    facts_a, facts_b = facts_of(a.judged_text), facts_of(b.judged_text)
     for negative, other in ((facts_a, facts_b), (facts_b, facts_a)):
         for clause in negative.clauses:
             if polarity(clause.stance) != NEGATIVE:

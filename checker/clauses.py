@@ -149,7 +149,22 @@ def content(text: str) -> frozenset[str]:
         stems.add(stem(word))
         if "-" in word and len(word.rsplit("-", 1)[1]) > 2:
             stems.add(stem(word.rsplit("-", 1)[1]))
+        kind = _kinds().get(word)
+        if kind:
+            stems.add(kind)  # "a glass of wine" is about alcohol too
     return frozenset(stems)
+
+
+@lru_cache(maxsize=1)
+def kind_stems() -> frozenset[str]:
+    """Stems of the kinds in ``kinds.json`` ("alcohol", "stool"): one of them names a whole subject."""
+    return frozenset(_kinds().values())
+
+
+@lru_cache(maxsize=1)
+def _kinds() -> dict[str, str]:
+    """Member word -> stem of its kind (``checker/lexicons/kinds.json``)."""
+    return {member: stem(kind) for kind, members in load("kinds")["kinds"].items() for member in members}
 
 
 _PASSIVE_BAN = re.compile(r"allowed|permitted|prohibited|forbidden|off.limits|not safe|unsafe|banned", re.IGNORECASE)

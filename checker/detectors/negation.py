@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from checker.actions import action_families
+from checker.clauses import kind_stems
 from checker.detectors.base import (PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface,
                                     different_conditions)
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, polarity
@@ -16,8 +17,11 @@ def _negative_clauses(facts: Facts) -> list[Clause]:
 
 
 def _covered(item: frozenset[str], stems: frozenset[str]) -> bool:
-    """Most of one forbidden item ("hot tub", "water down formula") is named by the other statement."""
-    return bool(item) and len(item & stems) / len(item) >= 0.5 and len(item & stems) >= min(2, len(item))
+    """Most of one forbidden item ("hot tub", "water down formula") is named by the other statement;
+    a kind ("drink alcohol") is named by any member ("a pint of lager")."""
+    shared = item & stems
+    return bool(item) and len(shared) / len(item) >= 0.5 and (len(shared) >= min(2, len(item))
+                                                               or bool(shared & kind_stems()))
 
 
 def _exception_for_subgroup(clause: Clause, negative: Facts, positive: Facts) -> bool:

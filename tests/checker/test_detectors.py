@@ -567,3 +567,8 @@ def test_either_of_two_situations_sent_to_a_gp_instead_of_999_is_an_action_findi
     protocol = "If your lips turn blue, or you are no better after 10 minutes, call 999 for an ambulance."
     assert flagged_kind(engine, "If you are no better after 10 minutes, ring your GP surgery for an appointment.",
                         protocol, similarity=0.75) == "action"
+
+
+def test_a_member_of_a_banned_kind_allowed_is_a_finding(engine):
+    assert flagged_kind(engine, "A pint of lager with your dinner is fine.",
+                        "Do not drink alcohol while you take metronidazole.", similarity=0.6) is not None

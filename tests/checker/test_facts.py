@@ -192,3 +192,10 @@ def test_an_alternative_situation_after_or_is_part_of_the_condition():
     facts = facts_of("If the swelling grows, or you cannot move your fingers after an hour, go to A&E.")
     assert [c.stance for c in facts.clauses][:2] == ["condition", "condition"]
     assert facts.condition >= facts_of("the swelling grows, you cannot move your fingers").stems - facts_of("you").stems
+
+
+def test_a_member_word_also_names_its_kind():
+    from checker.clauses import content
+    assert content("a pint of lager") >= content("alcohol")
+    assert content("black poo") >= content("stool")
+    assert not content("a cup of water") & content("alcohol caffeine")
