@@ -13,6 +13,8 @@ from web.models import Finding, User
 from web.views_support import parse_id
 
 _LATEST_DUE = timedelta(days=5 * 366)
+# the statuses of a finding someone still has to deal with (what "Assigned to me" counts)
+TO_DEAL_WITH = ("open", "confirmed")
 
 
 class AssignmentError(ValueError):
@@ -61,4 +63,4 @@ def assign(session: Session, finding: Finding, assignee: User | None, due: date 
 def assigned_count(session: Session, user: User) -> int:
     """Findings still to deal with (open or confirmed) that are assigned to ``user``."""
     return session.scalar(select(func.count(Finding.id)).where(
-        Finding.assignee_id == user.id, Finding.status.in_(("open", "confirmed")))) or 0
+        Finding.assignee_id == user.id, Finding.status.in_(TO_DEAL_WITH))) or 0

@@ -1,4 +1,4 @@
-"""``flask --app web ...`` commands: init-db, create-user, create-token, demo."""
+"""``flask --app web ...`` commands: init-db, create-user, create-token, send-digest, demo."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,6 +15,7 @@ from web.accounts import AccountError, create_user, find_department, get_or_crea
 from web.audit import record
 from web.auth import issue_token
 from web.db import session_factory, upgrade
+from web.digest import link_builder, preview, send_digests
 from web.library import (UploadError, add_document_version, add_protocol_version, checked_run, get_engine,
                          supported_suffixes)
 from web.models import CheckRun, Department, User
@@ -25,7 +26,7 @@ DEMO_USERS = (("admin", "admin-demo", "admin", "Demo administrator"),
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, create_user_command, create_token, demo):
+    for command in (init_db, create_user_command, create_token, send_digest, demo):
         app.cli.add_command(command)
 
 
@@ -82,6 +83,30 @@ def create_token(username: str) -> None:
         record(None, "create_token", "user", user.id, "new API token from the command line", session=session)
         session.commit()
     click.echo(token)
+
+
+@click.command("send-digest")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Print the e-mails that would go out; send and record nothing.")
+def send_digest(dry_run: bool) -> None:
+    """E-mail each user their digest: findings due soon, assigned to them, new for them.
+    Exit status 1 when a message could not be sent (the others still are)."""
+    settings = current_app.extensions["touchpoint_digest_settings"]
+    if not settings.digest_enabled:
+        click.echo("The e-mail digest is off (TOUCHPOINT_DIGEST_ENABLED is not true): nothing sent.")
+        return
+    upgrade(current_app)
+    with session_factory()() as session:
+        report = send_digests(session, settings, link_builder(current_app, settings.base_url), dry_run=dry_run)
+    for message in report.previews:
+        click.echo(preview(message) + "\n" + "=" * 72)
+    for line in report.sent:
+        click.echo(f"sent to {line}")
+    for line in report.failed:
+        click.echo(f"failed to send to {line}", err=True)
+    click.echo(report.summary())
+    if report.failed:
+        raise SystemExit(1)
 
 
 @click.command("demo")
