@@ -102,7 +102,7 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
                 alignment = alignments[index]
                 scored = _rescore(documents[index], [protocols[p] for p in picks],
                                   similarities[row, picks], settings)
-                for rank, (source, similarity) in enumerate(scored):
+                for rank, (source, similarity) in enumerate(_one_list_at_most(scored, _PER_LIST)):
                     if rank >= settings.top_k and similarity >= settings.similarity_floor:
                         continue
                     if _is_scope_line(source) or _is_scope_line(documents[index]):
@@ -123,6 +123,22 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
 
 
 _BOILERPLATE_FILES = 3
+
+
+_PER_LIST = 2
+
+
+def _one_list_at_most(scored: list[tuple[Statement, float]], per_list: int) -> list[tuple[Statement, float]]:
+    """The ranked sources with at most ``per_list`` items of any one list (one file, one lead-in):
+    the items of "For 24 hours, do not:" all carry its words and would otherwise fill every place."""
+    kept, seen = [], defaultdict(int)
+    for source, similarity in scored:
+        if source.lead_in:
+            seen[(source.path, source.lead_in)] += 1
+            if seen[(source.path, source.lead_in)] > per_list:
+                continue
+        kept.append((source, similarity))
+    return kept
 
 
 def _without_boilerplate(statements: Sequence[Statement], vectors: np.ndarray

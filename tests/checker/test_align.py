@@ -138,3 +138,16 @@ def test_a_list_item_under_an_escalation_lead_in_is_a_lexical_match_for_other_he
     same_help = Statement(path="protocols/p.md", role="protocol", text="a red, swollen wound", start=0, end=10,
                           context=("Wound care", "See your GP if you have:"))
     assert shares_key_terms(doc, item) and not shares_key_terms(doc, same_help)
+
+
+def test_one_list_takes_at_most_two_candidate_places():
+    from checker.align import _one_list_at_most
+    from checker.records import ROLE_PROTOCOL, Statement
+
+    def item(text: str, lead_in: str) -> Statement:
+        return Statement("protocols/p.md", ROLE_PROTOCOL, text, 0, len(text), context=("P", lead_in))
+
+    ranked = [(item(f"item {n}", "For 24 hours, do not:"), 0.7 - n / 100) for n in range(4)]
+    ranked.append((Statement("protocols/p.md", ROLE_PROTOCOL, "Stay with them for 12 hours.", 0, 28), 0.5))
+    kept = [source.text for source, _ in _one_list_at_most(ranked, 2)]
+    assert kept == ["item 0", "item 1", "Stay with them for 12 hours."]
