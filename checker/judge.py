@@ -80,6 +80,8 @@ class Judge:
 
     def judge_pair(self, statement: Statement, source: Statement, similarity: float) -> Finding | None:
         """The pair read as the reader meets it: each list item with its lead-in."""
+        if _drugs_apart(statement, source):
+            return None
         result = self.verdict(statement.judged_text, source.judged_text, similarity, source.role == ROLE_DOCUMENT)
         if result is None:
             return None
@@ -128,6 +130,27 @@ class Judge:
             findings.append(best)
         self.cache.flush()
         return sort_findings(findings)
+
+
+def _drugs_apart(statement: Statement, source: Statement) -> bool:
+    """One statement names its drug, the other names none but sits under headings about other drugs
+    ("The usual starting dose is 15 mg once a week" in a methotrexate section): two drugs' rules."""
+    named = [_named_drugs(statement.judged_text), _named_drugs(source.judged_text)]
+    if all(named) or not any(named):
+        return False
+    bare, other = (statement, named[1]) if not named[0] else (source, named[0])
+    if _mentions_any_drug(bare.judged_text):
+        return False  # a class ("NSAIDs") or a pronoun-free mention: the detectors judge it
+    in_scope = _named_drugs(" ".join(bare.context))
+    return bool(in_scope) and not in_scope & other
+
+
+def _named_drugs(text: str) -> frozenset[str]:
+    return frozenset(d.generic for d in facts_of(text).drugs if d.generic)
+
+
+def _mentions_any_drug(text: str) -> bool:
+    return bool(facts_of(text).drugs)
 
 
 def _own_spans(spans: tuple[tuple[int, int], ...], statement: Statement) -> tuple[tuple[int, int], ...]:

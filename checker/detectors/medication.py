@@ -114,10 +114,19 @@ _COMBINATION = re.compile(r"\b(?:at the same time|together|in combination|combin
                                         r"on the same day|at once)\b", 2)
 
 
+# "never take methotrexate every day": the ban is on how often, not on the drug
+_HOW_OFTEN = re.compile(r"\b(?:every|each)\s+(?:day|night|morning|evening)\b|\bdaily\b|\bmore (?:often|than once)\b|"
+                        r"\btwice\b|\bregularly\b|\blong[- ]term\b", re.IGNORECASE)
+
+
 def _combination(facts: Facts, banned) -> bool:
-    """"Do not give acetaminophen and ibuprofen at the same time" bans a combination, not each drug."""
+    """"Do not give acetaminophen and ibuprofen at the same time" bans a combination, not each drug;
+    "never take methotrexate every day" bans a frequency, not the drug."""
     clause = next((c for c in facts.clauses if c.start <= banned.start < c.end), None)
-    return clause is not None and bool(_COMBINATION.search(facts.text[clause.start:clause.end]))
+    if clause is None:
+        return False
+    text = facts.text[clause.start:clause.end]
+    return bool(_COMBINATION.search(text)) or bool(_HOW_OFTEN.search(facts.text[banned.end:clause.end]))
 
 
 _INSTEAD = re.compile(r"\binstead\b|\brather\b|\bchoose\b|\bswitch to\b", re.IGNORECASE)

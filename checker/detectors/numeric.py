@@ -171,7 +171,8 @@ def _count_unit(quantity: Quantity) -> str:
 def _quoted(quantity: Quantity, other: Facts) -> bool:
     """The other statement gives this very amount somewhere: the number is quoted, not changed."""
     return any(q.dimension == quantity.dimension and (q.dimension != "count" or _count_unit(q) == _count_unit(quantity))
-               and _close(q.low, quantity.low) and _close(q.high, quantity.high) for q in other.quantities)
+               and _close(q.low, quantity.low) and _close(q.high, quantity.high) and q.per == quantity.per
+               for q in other.quantities)  # "once daily" does not quote "once a week"
 
 
 def agrees(doc: Facts, src: Facts) -> bool:

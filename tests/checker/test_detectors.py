@@ -572,3 +572,23 @@ def test_either_of_two_situations_sent_to_a_gp_instead_of_999_is_an_action_findi
 def test_a_member_of_a_banned_kind_allowed_is_a_finding(engine):
     assert flagged_kind(engine, "A pint of lager with your dinner is fine.",
                         "Do not drink alcohol while you take metronidazole.", similarity=0.6) is not None
+
+
+def test_once_daily_does_not_quote_once_a_week(engine):
+    assert flagged_kind(engine, "Take methotrexate once daily.", "Methotrexate is taken once a week.") == "numeric"
+
+
+def test_a_ban_on_how_often_a_drug_is_taken_is_not_a_ban_on_the_drug():
+    assert detect(detectors.medication, "Take your alendronate once a week, on the same day.",
+                  "Never take alendronate every day.") is None
+    assert detect(detectors.medication, "Take alendronate for your bones.", "Never take alendronate.") is not None
+
+
+def test_a_dose_under_another_drug_s_heading_is_not_compared_with_a_named_drug(engine):
+    from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, Statement
+    doc_text, src_text = "Give the enoxaparin injection once a day, at the same time.", "Give the injection once a week, on the same day."
+    doc = Statement("documents/a/b.md", ROLE_DOCUMENT, doc_text, 0, len(doc_text))
+    other_drug = Statement("protocols/p.md", ROLE_PROTOCOL, src_text, 0, len(src_text), context=("Methotrexate",))
+    same_drug = Statement("protocols/p.md", ROLE_PROTOCOL, src_text, 0, len(src_text), context=("Enoxaparin",))
+    assert engine.judge.judge_pair(doc, other_drug, 0.8) is None
+    assert engine.judge.judge_pair(doc, same_drug, 0.8) is not None
