@@ -15,7 +15,8 @@ from functools import lru_cache
 from checker.clauses import (GENERIC, NEGATIVE, NEUTRAL_STANCES, POSITIVE, Clause, analyse_clauses, content,
                              polarity)
 from checker.lexicon import PhraseMatcher, load, words
-from checker.measures import measures
+from checker.doses import daily_totals
+from checker.measures import in_molar_units, measures
 from checker.quantities import ClockTime, Hours, Phone, Quantity, clock_times, opening_hours, phones, quantities
 
 @dataclass(frozen=True)
@@ -233,7 +234,8 @@ def _amounts(text: str) -> tuple[Quantity, ...]:
     read = quantities(text)
     taken = ([(q.start, q.end) for q in read] + [(p.start, p.end) for p in phones(text)]
              + [(c.start, c.end) for c in clock_times(text)])
-    return tuple(sorted(read + measures(text, taken), key=lambda q: q.start))
+    amounts = in_molar_units(text, read + measures(text, taken))
+    return tuple(sorted(amounts + daily_totals(text, amounts), key=lambda q: q.start))
 
 
 @lru_cache(maxsize=250_000)

@@ -10,6 +10,7 @@ bounds ("below 30", "30 or above") are read as for amounts.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import lru_cache
 
@@ -123,3 +124,21 @@ def measures(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
 
 
 __all__ = ["measures", "is_age"]
+
+
+def in_molar_units(text: str, amounts: list[Quantity]) -> list[Quantity]:
+    """Levels in mg/dL of an analyte the text names, given in mmol/L ("below 72 mg/dL" of blood
+    sugar is "below 4.0 mmol/L"), so that both units of one level compare; other amounts unchanged."""
+    if not any(q.unit == "mg/dl" for q in amounts):
+        return amounts
+    named = [factor for analyte, factor in load("kinds")["conversions"].items()
+             if re.search(rf"\b{analyte}\b", text, re.IGNORECASE) or (analyte == "glucose" and _SUGAR.search(text))]
+    if len(named) != 1:
+        return amounts  # no analyte, or two: the unit cannot be converted safely
+    factor = named[0]
+    return [dataclasses.replace(q, low=q.low / factor, high=q.high / factor, unit="mmol/l",
+                                alternatives=tuple(v / factor for v in q.alternatives)) if q.unit == "mg/dl" else q
+            for q in amounts]
+
+
+_SUGAR = re.compile(r"\b(?:blood sugar|sugar levels?|glucose)\b", re.IGNORECASE)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from checker.doses import units_of_dose
+from checker.periods import PER, per_before, per_label
 from checker.lexicon import load
 from checker.schedule import ClockTime, Hours, Phone, clock_times, opening_hours, phones, same_number
 
@@ -116,9 +118,6 @@ _NEGATED_MORE_LISTED = re.compile(r"(?:not|n't|never|no)\s+(?:\w+\s+){0,3}(?:mor
 _AFTER_BOUND = re.compile(r"\s*(?P<b>or more|or higher|or above|or greater|or over|or longer|\+|and over|and older|"
                           r"and above|and up|or less|or fewer|or lower|or below|or under|or younger|or shorter|"
                           r"or sooner|at most|at the most|maximum|max|minimum|at least)\b", re.IGNORECASE)
-_PER = re.compile(r"(?:\s+of\s+(?!\d)[\w-]+(?:\s+(?!\d)[\w-]+)?(?=\s+(?:per|a|an|each|every|in|within|over)\b))?\s*(?:(?:per|a|an|each|every|in|within|over|in any|in one|in a|/)\s*(?P<n>\d+|one|a|an)?\s*"
-                  r"(?P<u>hours?|hrs?|h|days?|24-hour period|weeks?|fortnights?|months?|years?|doses?|nights?)|"
-                  r"(?P<adv>daily|weekly|monthly|nightly|hourly))(?![\w-])", re.IGNORECASE)
 _RELATION = re.compile(r"\s*(?:of\s+\w+\s+)?(?P<rel>before|prior to|ahead of|in advance|after|following|from|since|"
                        r"later|earlier|ago|afterward|afterwards|beforehand)\b", re.IGNORECASE)
 _ALWAYS_OPEN = re.compile(r"\(?open 24 hours\)?|\(24 hours\)|24 hours a day|24/7|around the clock|24 hours, 7 days", re.IGNORECASE)
@@ -264,7 +263,7 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         if trailing_half and len(values) == 1 and not half:
             values[0] += 0.5
             cursor = trailing_half.end()
-        units_of = _units_of_dose(masked, start, cursor) if dimension == "mass" and len(values) == 1 else None
+        units_of = units_of_dose(masked, start, cursor) if dimension == "mass" and len(values) == 1 else None
         if units_of:  # "two 500 mg tablets" is a 1 g dose
             values, start, cursor = [values[0] * units_of[0]], units_of[1], units_of[2]
         low, canonical = _to_canonical(min(values), unit_name, dimension)
@@ -275,7 +274,7 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         table = load("numbers")["times"]
         if spelled in table:
             if spelled == "once" and not (_ONCE_CONTEXT.search(masked[max(0, start - 20):start])
-                                          or _PER.match(masked, cursor)):
+                                          or PER.match(masked, cursor)):
                 return None
             dimension, canonical = "count", "time"
         else:
@@ -320,9 +319,9 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         bound = "exact"
     core_end = cursor
     per = ""
-    per_match = _PER.match(masked, cursor)
+    per_match = PER.match(masked, cursor)
     if per_match and not interval:
-        per = _per_label(per_match)
+        per = per_label(per_match)
         cursor = per_match.end()
         late = _AFTER_BOUND.match(masked, cursor)  # "one drink a day at most"
         if late and not after and late.group("b").lower() in {"at most", "at the most", "maximum", "max",
@@ -334,7 +333,7 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     if stated_limit:
         bound = "max"  # "the most you should take in one day is 3 g"
     if not per:
-        per = _per_before(wide)
+        per = per_before(wide)
     relation_match = _RELATION.match(masked, cursor)
     relation = ""
     if relation_match:
@@ -353,56 +352,6 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
 
 _AT_LEAST_EVERY = re.compile(r"\b(?:at least|no less often than)\s+(?:once\s+)?(?:every|each)\s+(?:\w+\s+)?$", re.IGNORECASE)
 _THE_MOST = re.compile(r"\bthe (?:most|maximum)\b[^.;:]{0,80}\b(?:is|are)\s*$", re.IGNORECASE)
-_PER_BEFORE = re.compile(r"\b(?:in|per|each|every|within|over)\s+(?:one|a|an|1|any|any one|a single)\s+"
-                         r"(?P<u>day|24-hour period|week|month|hour)\b[^.;:]{0,60}$", re.IGNORECASE)
-
-
-_WORD_AFTER = re.compile(r"\s+([A-Za-z-]+)\b")
-_COUNT_BEFORE = re.compile(rf"(?:(?P<num>\d+)|(?P<word>[A-Za-z]+))\s*(?:x\s*)?$", re.IGNORECASE)
-
-
-def _units_of_dose(masked: str, start: int, cursor: int) -> tuple[float, int, int] | None:
-    """"Two 500 mg tablets", "2 x 200 mg capsules": a count of dose units of one strength, read as
-    (count, where the count starts, where the dose form ends); None for a plain strength."""
-    form = _dose_form_after(masked, cursor)
-    if form is None:
-        return None
-    count = _COUNT_BEFORE.search(masked[max(0, start - 16):start])
-    if not count:
-        return None
-    words, _ = _number_words()
-    value = float(count.group("num")) if count.group("num") else words.get(count.group("word").lower())
-    if not value or value > 20:
-        return None
-    return value, start - (len(masked[max(0, start - 16):start]) - count.start()), form
-
-
-def _dose_form_after(masked: str, cursor: int) -> int | None:
-    """Where the dose form ends in "500 mg tablets" or "500 mg paracetamol tablets" (a name between)."""
-    for _ in range(3):
-        word = _WORD_AFTER.match(masked, cursor)
-        if not word:
-            return None
-        cursor = word.end()
-        if word.group(1).lower() in _dose_forms():
-            return cursor
-    return None
-
-
-@lru_cache(maxsize=1)
-def _dose_forms() -> frozenset[str]:
-    return frozenset(load("numbers")["dose_forms"])
-
-
-def _per_before(before: str) -> str:
-    """A period named before the amount ("in one day ... is 3 grams"): the amount is per that period."""
-    match = _PER_BEFORE.search(before)
-    if not match:
-        return ""
-    unit = match.group("u").lower()
-    return "day" if unit.startswith("24") else unit
-
-
 def _role(before: str) -> str:
     """What a time is: how long something lasts ("for 2 days") or a deadline ("within 2 days")."""
     match = _ROLE_BEFORE.search(before)
@@ -423,17 +372,3 @@ def _strict_to_whole(bound: str, low: float, high: float, dimension: str) -> tup
     if bound == "max":
         return low - step, high - step
     return low + step, high + step
-
-
-def _per_label(match: re.Match[str]) -> str:
-    if match.group("adv"):
-        return {"daily": "day", "weekly": "week", "monthly": "month", "nightly": "day", "hourly": "hour"}[
-            match.group("adv").lower()]
-    unit = match.group("u").lower().rstrip("s")
-    unit = {"hr": "hour", "h": "hour", "24-hour period": "day", "night": "day"}.get(unit, unit)
-    count = (match.group("n") or "").lower()
-    if unit == "hour" and count == "24":
-        return "day"
-    if unit == "hour" and count and count not in {"a", "an", "one"}:
-        return f"{count} hours"
-    return unit

@@ -592,3 +592,16 @@ def test_a_dose_under_another_drug_s_heading_is_not_compared_with_a_named_drug(e
     same_drug = Statement("protocols/p.md", ROLE_PROTOCOL, src_text, 0, len(src_text), context=("Enoxaparin",))
     assert engine.judge.judge_pair(doc, other_drug, 0.8) is None
     assert engine.judge.judge_pair(doc, same_drug, 0.8) is not None
+
+
+def test_a_level_in_mg_per_dl_compares_with_the_same_level_in_mmol_per_l(engine):
+    protocol = "Treat a low blood sugar if your glucose is below 4 mmol/L."
+    assert verdict(engine, "Treat a low blood sugar if your glucose is below 72 mg/dL.", protocol) is None
+    assert flagged_kind(engine, "Treat a low blood sugar if your glucose is below 54 mg/dL.", protocol) == "numeric"
+
+
+def test_doses_taken_several_times_a_day_add_up_against_a_daily_limit(engine):
+    protocol = "Do not take more than 4 g of paracetamol in 24 hours."
+    assert verdict(engine, "You can take two 500 mg paracetamol tablets up to 4 times a day.", protocol) is None
+    assert flagged_kind(engine, "You can take two 500 mg paracetamol tablets up to 6 times a day.",
+                        protocol) == "numeric"
