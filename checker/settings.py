@@ -45,6 +45,14 @@ class Settings:
     model_name: str = "all-MiniLM-L6-v2"
     device: str = "cpu"
     encode_batch_size: int = 64
+    # what computes the vectors: "onnx" (ONNX Runtime on the model exported at install, the same
+    # vectors as torch to about 1e-7, falling back to torch with a warning where the file is missing)
+    # or "torch" (sentence-transformers)
+    encoder: str = "onnx"
+    # the exported model; empty: <venv>/share/touchpoint/onnx/<model name>.onnx, built by `make install`
+    onnx_path: str = ""
+    # intra-op threads of one process's encoder; 0: the runtime's own choice (one per core)
+    encode_threads: int = 1
     cache_dir: str = field(default_factory=_default_cache_dir)
     # --- alignment --------------------------------------------------------------------------
     top_k: int = 6
@@ -89,7 +97,10 @@ class Settings:
         return updated
 
     def fingerprint(self) -> str:
-        """What engine results depend on: a change here invalidates stored results."""
+        """What engine results depend on: a change here invalidates stored results. The encoder is
+        not part of it: ONNX fp32 and torch give the same vectors to about 1e-7 (checked at export,
+        and findings are identical), so results stored by one stay valid for the other; their
+        vectors are still cached apart (``checker.model``: they are not bit-identical)."""
         parts = (self.model_name, self.model_path and Path(self.model_path).name, self.top_k,
                  self.min_score, self.similarity_floor, self.lexical_floor, self.coverage_floor, self.document_similarity_floor, self.document_lexical_floor,
                  self.fuzzy_floor, self.affinity_margin)
@@ -109,6 +120,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": 
 
 _RANGES: dict[str, tuple[float, float]] = {
     "encode_batch_size": (1, 4096),
+    "encode_threads": (0, 256),
     "top_k": (1, 100),
     "similarity_floor": (-1.0, 1.0),
     "lexical_floor": (-1.0, 1.0),
@@ -139,6 +151,11 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(f"{ENV_PREFIX}{name.upper()}={value!r} is out of range [{low}, {high}]")
     if settings.device not in {"cpu", "cuda", "mps"} and not settings.device.startswith("cuda:"):
         raise SettingsError(f"{ENV_PREFIX}DEVICE={settings.device!r}: expected cpu, cuda, cuda:N or mps")
+    if settings.encoder not in {"onnx", "torch"}:
+        raise SettingsError(f"{ENV_PREFIX}ENCODER={settings.encoder!r}: expected onnx or torch")
+    if settings.encoder == "onnx" and settings.device != "cpu":
+        raise SettingsError(f"{ENV_PREFIX}ENCODER=onnx runs on the CPU only: with {ENV_PREFIX}DEVICE="
+                            f"{settings.device} set {ENV_PREFIX}ENCODER=torch")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -605,3 +605,14 @@ def test_doses_taken_several_times_a_day_add_up_against_a_daily_limit(engine):
     assert verdict(engine, "You can take two 500 mg paracetamol tablets up to 4 times a day.", protocol) is None
     assert flagged_kind(engine, "You can take two 500 mg paracetamol tablets up to 6 times a day.",
                         protocol) == "numeric"
+
+
+def test_a_drug_endorsed_in_plain_words_is_recommended():
+    found = detect(detectors.medication, "For the aches, Advil every six hours usually does the trick.",
+                   "Do not take ibuprofen or other anti-inflammatory painkillers during radiotherapy.")
+    assert found is not None and found.kind == "medication"
+
+
+def test_stopping_breastfeeding_clashes_with_no_need_to_stop_feeding(engine):
+    assert flagged_kind(engine, "If you are breastfeeding, stop feeding for 24 hours after the scan.",
+                        "You do not need to stop breastfeeding after the scan.") == "negation"
