@@ -46,7 +46,10 @@ lock:
 demo: install
 	$(BIN)/flask --app web demo
 
+# A worker (web/worker.py: the model loaded once, checks taken from the SQLite queue in instance/) runs in
+# the background next to the development server; it stops when the server does.
 run: demo
+	$(BIN)/flask --app web worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app web run --host $(HOST) --port $(PORT)
 
 browser:

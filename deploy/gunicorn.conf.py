@@ -7,10 +7,11 @@ import os
 
 # Behind a reverse proxy on the same host: listen on loopback only.
 bind = os.environ.get("TOUCHPOINT_BIND", "127.0.0.1:8000")
-# One process per core: each loads the embedding model on its first check and keeps it.
+# One process per core. Web processes never load the embedding model: checks are queued for the check
+# workers (deploy/touchpoint-worker@.service).
 workers = int(os.environ.get("TOUCHPOINT_WEB_WORKERS", os.cpu_count() or 2))
 threads = int(os.environ.get("TOUCHPOINT_WEB_THREADS", "2"))
-# An upload is checked inside its request (the first one also loads the model): allow for it.
+# An upload is read (a large docx or pdf takes seconds) inside its request; its check is queued.
 timeout = int(os.environ.get("TOUCHPOINT_WEB_TIMEOUT", "180"))
 graceful_timeout = 30
 # Restart workers now and then so that a slow leak cannot grow without bound.

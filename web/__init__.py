@@ -25,13 +25,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ``WTF_CSRF_ENABLED``, ``SECRET_KEY``, ``TOUCHPOINT_SETTINGS`` (a :class:`Settings`),
     ``INSTANCE_PATH`` (where a generated secret key is kept), ``TOUCHPOINT_DIGEST_SETTINGS`` (a
     :class:`web.digest_settings.DigestSettings`; by default read from the environment, so a bad
-    SMTP or digest setting stops the app at start-up)."""
+    SMTP or digest setting stops the app at start-up), ``TOUCHPOINT_QUEUE_SETTINGS`` (a
+    :class:`web.queue_settings.QueueSettings`, likewise)."""
+    from web import queue
     from web.digest_settings import load_digest_settings
+    from web.queue_settings import load_queue_settings
 
     config = dict(config or {})
     app = Flask(__name__, instance_path=str(config.pop("INSTANCE_PATH", BASE_DIR / "instance")))
     settings: Settings = config.pop("TOUCHPOINT_SETTINGS", None) or load_settings()
     digest_settings = config.pop("TOUCHPOINT_DIGEST_SETTINGS", None) or load_digest_settings()
+    queue_settings = config.pop("TOUCHPOINT_QUEUE_SETTINGS", None) or load_queue_settings()
     app.extensions["touchpoint_digest_settings"] = digest_settings
     _configure(app, settings, config)
     if settings.proxy_hops:  # behind nginx: the client's address and scheme come from X-Forwarded-*
@@ -40,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     _init_extensions(app)
+    queue.init_app(app, queue_settings, BASE_DIR)  # checks run on the task queue's workers
     _register_blueprints(app)
     __import__("web.batch").batch.register_batch_commands(app)  # nightly batch: CLI, check-now, progress
     return app

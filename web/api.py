@@ -14,6 +14,8 @@ from web.auth import Permissions, login_required
 from web.db import get_session
 from web.findings import get_finding
 from web.library import UploadError, get_engine, upload_document
+from web.models import CheckRun
+from web.run_status import run_dict
 from web.queries import Filters, finding_dict, findings_query
 from web.views_support import page_number, paginate
 
@@ -54,16 +56,28 @@ def upload():
     document = version.document
     body = {"document_id": document.id, "version": version.number, "path": document.engine_path,
             "url": url_for("documents.view", document_id=document.id, _external=True),
-            "changed": run is not None, "run": _run_dict(run)}
+            "changed": run is not None, "run": _run_body(run)}
     return jsonify(body), 201 if run is not None else 200
 
 
-def _run_dict(run) -> dict | None:
+def _run_body(run: CheckRun | None) -> dict | None:
+    """The run as JSON with where to follow it (``status_url``): an upload's check is queued."""
     if run is None:
         return None
-    return {"id": run.id, "status": run.status, "error": run.error, "findings_new": run.findings_new,
-            "findings_unchanged": run.findings_unchanged, "findings_resolved": run.findings_resolved,
-            "findings_reopened": run.findings_reopened}
+    return {**run_dict(get_session(), run), "status_url": url_for("api.run", run_id=run.id, _external=True)}
+
+
+@bp.get("/runs/<int:run_id>")
+@login_required
+def run(run_id: int):
+    """A check run's state; ``pending`` is true while it is queued or running. Staff see every run,
+    others the runs they started (their uploads' checks)."""
+    found = get_session().get(CheckRun, run_id)
+    if found is None:
+        abort(404, description="No such check run.")
+    if not Permissions.see_all(g.user) and found.triggered_by_id != g.user.id:
+        abort(403, description="You may follow only the checks of your own uploads.")
+    return jsonify(_run_body(found))
 
 
 @bp.get("/findings")

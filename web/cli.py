@@ -1,4 +1,4 @@
-"""``flask --app web ...`` commands: init-db, create-user, create-token, send-digest, demo."""
+"""``flask --app web ...`` commands: init-db, create-user, create-token, send-digest, demo, worker."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +26,9 @@ DEMO_USERS = (("admin", "admin-demo", "admin", "Demo administrator"),
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, create_user_command, create_token, send_digest, demo):
+    from web.worker import worker_command
+
+    for command in (init_db, create_user_command, create_token, send_digest, demo, worker_command):
         app.cli.add_command(command)
 
 

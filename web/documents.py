@@ -5,8 +5,8 @@ import io
 import mimetypes
 from collections import defaultdict
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request, send_file,
-                   url_for)
+from flask import (Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request,
+                   send_file, url_for)
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +15,7 @@ from web.auth import Permissions, login_required
 from web.db import get_session
 from web.library import UploadError, get_engine, supported_suffixes, upload_document
 from web.models import CheckRun, Department, Document, DocumentVersion, Finding
+from web.run_status import document_status
 from web.views_support import parse_id
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -40,6 +41,9 @@ def uploadable_departments() -> list[Department]:
 def run_message(run: CheckRun | None) -> tuple[str, str]:
     if run is None:
         return "The file is identical to the current version; nothing changed.", "info"
+    if run.pending:
+        return (f"Saved. Check run #{run.id} is {run.status}: the findings appear on this page when it is done "
+                "(no need to reload).", "success")
     if run.status != "succeeded":
         return f"The file was saved, but checking it failed ({run.error}). Try again later.", "error"
     return (f"Saved and checked: {run.findings_new} new, {run.findings_unchanged} unchanged, "
@@ -99,9 +103,17 @@ def view(document_id: int):
     by_key, marks = statement_marks(document, active)
     return render_template("documents/view.html", document=document, version=document.current,
                            by_key=by_key, marks=marks, active=active,
+                           check=document_status(get_session(), document),
                            resolved=[f for f in findings if f.status == "resolved"],
                            can_upload=Permissions.upload_to(g.user, document.department),
                            suffixes=supported_suffixes())
+
+
+@bp.get("/<int:document_id>/status")
+@login_required
+def status(document_id: int):
+    """Whether a check that concerns the document is queued or running (the page polls this)."""
+    return jsonify(document_status(get_session(), get_document(document_id)))
 
 
 def statement_marks(document: Document, findings: list[Finding]) -> tuple[dict[str, list[Finding]], dict[int, list]]:

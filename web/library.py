@@ -19,8 +19,6 @@ from werkzeug.utils import secure_filename
 
 from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, DocumentError, Statement
 from web.audit import record
-from web.checking import fail_run, finish_run, run_check, start_run
-from web.locks import CHECK_LOCK, DatabaseLock, LockHeld
 from web.models import (CheckRun, Department, Document, DocumentVersion, Protocol, ProtocolVersion,
                         StoredStatement, User)
 
@@ -194,42 +192,30 @@ def add_protocol_version(session: Session, engine: Any, filename: str | None, da
 
 def checked_run(session: Session, engine: Any, kind: str, user: User | None,
                 document_ids: set[int] | None = None, version: DocumentVersion | None = None) -> CheckRun:
-    """Commit what is pending, then run a check in its own transaction, under the one check lock
-    that the nightly batch takes too (waiting up to ``check_lock_wait_seconds``). A check that
-    crashes, or cannot get the lock, leaves a ``failed`` run saying why instead of an error page;
-    what was uploaded stays saved either way."""
-    settings = _settings()
-    run = start_run(session, kind, user, settings.lock_stale_seconds)
-    session.commit()
-    lock = DatabaseLock(session.get_bind(), CHECK_LOCK, settings.lock_stale_seconds)
-    try:
-        lock.acquire_within(settings.check_lock_wait_seconds, run_id=run.id)
-    except LockHeld as held:
-        fail_run(run, f"Not checked: another check is running ({held}). What was uploaded is saved; "
-                      "the next check or nightly run checks it.")
-        session.commit()
-        return run
-    try:
-        counts = run_check(session, engine, run, document_ids, resolved_by_version=version, release_during_check=True)
-        finish_run(run, counts)
-        session.commit()
-    except Exception as error:  # the upload is kept; the run says what went wrong
-        log.exception("check run %s failed", run.id)
-        session.rollback()
-        run = session.get(CheckRun, run.id)
-        fail_run(run, f"{type(error).__name__}: {error}")
-        session.commit()
-    finally:
-        lock.release()
-    return run
+    """Commit what is pending, then do a check in this process at once (``flask --app web demo``;
+    the web's requests queue theirs with :func:`queued_check`), under the one check lock that the
+    nightly batch takes too (waiting up to ``check_lock_wait_seconds``). A check that crashes, or
+    cannot get the lock, leaves a ``failed`` run saying why; what was uploaded stays saved."""
+    from web.queue import run_now
+
+    return run_now(current_app._get_current_object(), session, kind, user, document_ids, version, engine)
+
+
+def queued_check(session: Session, kind: str, user: User | None, document_ids: set[int] | None = None,
+                 version: DocumentVersion | None = None) -> CheckRun:
+    """Commit what is pending with a ``queued`` run and hand it to the task queue (``web.queue``):
+    a worker does it; the request does not wait. ``document_ids`` ``None`` checks everything."""
+    from web.queue import submit
+
+    return submit(current_app._get_current_object(), session, kind, user, document_ids, version)
 
 
 def upload_document(session: Session, engine: Any, department: Department, filename: str | None,
                     data: bytes, user: User | None, document: Document | None = None,
                     title: str | None = None) -> tuple[DocumentVersion, CheckRun | None]:
-    """Store a document version and check it at once against protocols and other departments.
-    Returns the version and the check run (``None`` when the file equals the current version).
-    On :class:`UploadError` the session is rolled back: nothing is saved."""
+    """Store a document version and queue its check against protocols and other departments.
+    Returns the version and the check run, ``queued`` (``None`` when the file equals the current
+    version). On :class:`UploadError` the session is rolled back: nothing is saved."""
     try:
         version, created = add_document_version(session, engine, department, filename, data, user,
                                                 document, title)
@@ -243,13 +229,13 @@ def upload_document(session: Session, engine: Any, department: Department, filen
     if not created:
         return version, None
     resolving = version if version.number > 1 else None
-    return version, checked_run(session, engine, "upload", user, {version.document_id}, resolving)
+    return version, queued_check(session, "upload", user, {version.document_id}, resolving)
 
 
 def upload_protocol(session: Session, engine: Any, filename: str | None, data: bytes, user: User | None,
                     protocol: Protocol | None = None,
                     title: str | None = None) -> tuple[ProtocolVersion, CheckRun | None]:
-    """Store a protocol version, then re-check every document (like :func:`upload_document`)."""
+    """Store a protocol version, then queue a check of every document (like :func:`upload_document`)."""
     try:
         version, created = add_protocol_version(session, engine, filename, data, user, protocol, title)
     except IntegrityError:
@@ -260,4 +246,4 @@ def upload_protocol(session: Session, engine: Any, filename: str | None, data: b
         raise
     if not created:
         return version, None
-    return version, checked_run(session, engine, "upload", user, None)
+    return version, queued_check(session, "upload", user, None)

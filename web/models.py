@@ -17,7 +17,7 @@ ROLE_LABELS = {"admin": "Administrator", "quality_officer": "Quality officer",
                "department_lead": "Department lead"}
 FINDING_STATUSES = ("open", "confirmed", "dismissed", "resolved")
 RUN_KINDS = ("upload", "nightly", "manual")
-RUN_STATUSES = ("running", "succeeded", "failed", "interrupted")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "interrupted")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -199,7 +199,7 @@ class CheckRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     started_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
     finished_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
     triggered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
@@ -218,8 +218,21 @@ class CheckRun(Base):
     owner_pid: Mapped[Optional[int]] = mapped_column(Integer)
     owner_host: Mapped[Optional[str]] = mapped_column(String(255))
     owner_started: Mapped[Optional[str]] = mapped_column(String(32))
+    # a check done by a worker of the task queue (web.jobs): what it checks (document ids, None:
+    # everything), the upload whose version it resolves findings with, when it was queued and last
+    # handed to the queue, and how many times a worker started it
+    scope: Mapped[Optional[list[Any]]] = mapped_column(JSON)
+    resolves_version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("document_versions.id"))
+    queued_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
+    enqueued_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     triggered_by: Mapped[Optional[User]] = relationship()
+
+    @property
+    def pending(self) -> bool:
+        """Queued or running: its findings are still to come."""
+        return self.status in ("queued", "running")
 
 
 class Finding(Base):

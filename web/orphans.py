@@ -4,6 +4,11 @@ Every run records the process that does it (pid, host, process start time). On t
 whose pid is dead, or now belongs to a later process, is orphaned at once; a run owned by another
 host is orphaned once it is older than ``lock_stale_seconds``, since its pid cannot be checked from
 here. The sweep runs whenever a new run starts and whenever the runs page is shown.
+
+A run of the task queue (``queued_at`` set, see ``web.jobs``) is not lost with its worker: an orphaned
+one goes back to ``queued`` (its owner cleared, ``enqueued_at`` cleared so the next recovery hands
+it to the queue again) until a worker has started it ``max_attempts`` times; only then is it marked
+``interrupted``. Its findings were never half-written: a check syncs them in one transaction at its end.
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import os
 import socket
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from web.locks import process_gone, process_start
@@ -41,15 +46,36 @@ def owner_gone(run: CheckRun, now: datetime, stale_seconds: int) -> str | None:
     return f"it started {age:.0f} s ago on {run.owner_host} and never finished" if age > stale_seconds else None
 
 
-def sweep_orphaned_runs(session: Session, stale_seconds: int) -> list[int]:
-    """Mark orphaned ``running`` runs ``interrupted`` (flushed, not committed); their ids."""
+def sweep_orphaned_runs(session: Session, stale_seconds: int, max_attempts: int = 3) -> list[int]:
+    """Mark orphaned ``running`` runs ``interrupted``, or put a queue's run back to ``queued`` (see
+    the module docstring); flushed, not committed. Returns the ids of the runs changed."""
     now = utcnow()
     swept = []
     for run in session.scalars(select(CheckRun).where(CheckRun.status == "running")):
         reason = owner_gone(run, now, stale_seconds)
-        if reason:
-            run.status, run.finished_at = "interrupted", now
-            run.error = f"stopped before it finished: {reason}"
-            swept.append(run.id)
+        if not reason:
+            continue
+        if run.queued_at is not None and (run.attempts or 0) < max_attempts:
+            if _requeue(session, run, reason):
+                swept.append(run.id)
+            continue
+        run.status, run.finished_at = "interrupted", now
+        run.error = f"stopped before it finished: {reason}"
+        if run.queued_at is not None:
+            run.error += f" (started {run.attempts} times)"
+        swept.append(run.id)
     session.flush()
     return swept
+
+
+def _requeue(session: Session, run: CheckRun, reason: str) -> bool:
+    """Hand a dead worker's run back to the queue, unless someone else already did (compare and
+    set on the owner, so two sweepers never both do)."""
+    changed = session.execute(update(CheckRun).where(
+        CheckRun.id == run.id, CheckRun.status == "running", CheckRun.owner_pid == run.owner_pid,
+        CheckRun.owner_host == run.owner_host).values(
+        status="queued", owner_pid=None, owner_host=None, owner_started=None, enqueued_at=None,
+        error=f"attempt {run.attempts} stopped before it finished ({reason}); queued again"),
+        execution_options={"synchronize_session": False}).rowcount
+    session.expire(run)
+    return changed == 1

@@ -3,8 +3,8 @@
 Retired things keep their versions, findings and history but take no part in checks (the web's
 checks and the nightly batch both leave them out), so a retired protocol's findings are resolved
 by the check that follows. Restoring brings them back into checks; findings that come back keep
-their earlier decisions (see ``web.checking``). Each change is audited and followed by a check of
-everything, because a protocol or department touches every document.
+their earlier decisions (see ``web.checking``). Each change is audited and followed by a queued check
+of everything, because a protocol or department touches every document.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from web.audit import record
 from web.auth import Permissions, login_required
 from web.db import get_session
-from web.library import checked_run, get_engine
+from web.library import queued_check
 from web.models import Department, Document, Protocol, utcnow
 
 bp = Blueprint("retiring", __name__)
@@ -48,11 +48,15 @@ def _change(model: type, thing_id: int, kind: str, retired: bool, allowed: Calla
         abort(403)
     if set_retired(session, thing, retired, kind):
         session.commit()
-        run = checked_run(session, get_engine(), "manual", g.user, None)
+        run = queued_check(session, "manual", g.user, None)
         done = "retired: it is kept, out of checks" if retired else "restored: it is back in checks"
-        flash(f"{_name(thing)} {done}. Check run #{run.id} {run.status}: "
-              f"{run.findings_resolved} findings resolved, {run.findings_reopened} back, {run.findings_new} new.",
-              "success" if run.status == "succeeded" else "error")
+        if run.pending:
+            flash(f"{_name(thing)} {done}. Check run #{run.id} is queued: its findings change when it is done.",
+                  "success")
+        else:
+            flash(f"{_name(thing)} {done}. Check run #{run.id} {run.status}: {run.findings_resolved} findings "
+                  f"resolved, {run.findings_reopened} back, {run.findings_new} new.",
+                  "success" if run.status == "succeeded" else "error")
     return redirect(back(thing))
 
 

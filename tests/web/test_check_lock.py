@@ -6,7 +6,9 @@ import threading
 
 from sqlalchemy import func, select
 
+from web.library import checked_run
 from web.locks import CHECK_LOCK, DatabaseLock
+from web.queue import recover
 from web.models import CheckRun, Document, Finding
 from web_support import LEAFLET_MD, document_id_from, login, upload
 
@@ -15,7 +17,7 @@ def _lock(app) -> DatabaseLock:
     return DatabaseLock(app.extensions["touchpoint_db"], CHECK_LOCK, 3600)
 
 
-def test_a_check_asked_for_while_another_runs_is_refused_and_the_upload_is_kept(app, client, seed, db):
+def test_a_check_asked_for_while_another_runs_stays_queued_and_runs_once_the_lock_is_free(app, client, seed, db):
     login(client, "lead")
     holder = _lock(app)
     holder.acquire()
@@ -24,16 +26,30 @@ def test_a_check_asked_for_while_another_runs_is_refused_and_the_upload_is_kept(
         assert response.status_code == 302
         db.expire_all()
         run = db.scalars(select(CheckRun).order_by(CheckRun.id.desc())).first()
-        assert run.status == "failed" and "another check is running" in run.error
+        assert run.status == "queued" and run.owner_pid is None  # waiting on the queue, not failed
         assert db.get(Document, document_id_from(response)).current is not None  # the upload is kept
         assert db.scalar(select(func.count()).select_from(Finding)) == 0
     finally:
         holder.release()
+    assert recover(app, requeue_after=0) == [run.id]  # what a worker's sweep does once the queue is idle
+    db.expire_all()
+    assert db.get(CheckRun, run.id).status == "succeeded" and db.get(CheckRun, run.id).attempts == 1
+    assert db.scalar(select(func.count()).select_from(Finding)) > 0
     login(client, "officer")
     assert client.post("/runs").status_code == 302
     db.expire_all()
     assert db.scalars(select(CheckRun).order_by(CheckRun.id.desc())).first().status == "succeeded"
-    assert db.scalar(select(func.count()).select_from(Finding)) > 0
+
+
+def test_a_check_done_in_process_fails_when_the_lock_stays_held(app, seed, db):
+    holder = _lock(app)
+    holder.acquire()
+    try:
+        with app.app_context():
+            run = checked_run(db, None, "manual", None, None)  # flask --app web demo's way: no queue
+        assert run.status == "failed" and "another check is running" in run.error
+    finally:
+        holder.release()
 
 
 def test_a_check_waits_for_a_short_one_to_finish(app, client, seed, db):

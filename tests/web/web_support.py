@@ -19,6 +19,7 @@ from web import create_app
 from web.accounts import create_user, get_or_create_department
 from web.db import resolve_database_url, session_factory, upgrade
 from web.digest_settings import load_digest_settings
+from web.queue_settings import load_queue_settings
 from web.library import add_protocol_version
 
 POSTGRES_URL = resolve_database_url(
@@ -94,10 +95,13 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
 
 def build_app(database_url: str, engine: Any, settings: Settings, **config: Any) -> Flask:
     """An app on ``database_url`` with the schema migrated and ``engine`` injected; the digest's
-    settings are the defaults (the environment ignored) unless ``TOUCHPOINT_DIGEST_SETTINGS`` is given."""
+    settings are the defaults (the environment ignored) unless ``TOUCHPOINT_DIGEST_SETTINGS`` is given;
+    the queue is immediate (a check runs inside the request that queues it) unless
+    ``TOUCHPOINT_QUEUE_SETTINGS`` is given."""
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
                       "WTF_CSRF_ENABLED": False, "TOUCHPOINT_SETTINGS": settings,
-                      "TOUCHPOINT_DIGEST_SETTINGS": load_digest_settings(environ={}), **config})
+                      "TOUCHPOINT_DIGEST_SETTINGS": load_digest_settings(environ={}),
+                      "TOUCHPOINT_QUEUE_SETTINGS": load_queue_settings(environ={}, queue_url="immediate"), **config})
     app.extensions["touchpoint_engine"] = engine
     upgrade(app)
     return app

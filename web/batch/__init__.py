@@ -3,7 +3,7 @@ incrementally, safely interrupted, one run at a time.
 
 ``flask --app web nightly`` runs it from the command line, :func:`nightly_main` is what the
 engine's ``touchpoint nightly`` calls, and admins start it from the runs page (``POST
-/runs/check-now``, in a background thread).
+/runs/check-now``, queued as a job that a worker of the task queue does: ``web.jobs``).
 
 How a run goes:
 

@@ -30,6 +30,10 @@ class BatchRefused(RuntimeError):
     """Another run holds the lock."""
 
 
+class RunNotQueued(RuntimeError):
+    """The queued run a queue job was to adopt is queued no more (done, or another worker has it)."""
+
+
 class BatchInterrupted(RuntimeError):
     """SIGTERM/SIGINT asked the run to stop; it stopped after a whole chunk."""
 

@@ -1,5 +1,6 @@
 """Entry points: ``touchpoint nightly`` (:func:`nightly_main`, :func:`nightly_cli`), ``flask --app
-web nightly``, ``POST /runs/check-now`` and the runs page's progress line."""
+web nightly``, ``POST /runs/check-now`` (queues the batch as a job for a worker) and the runs page's
+progress line."""
 from __future__ import annotations
 
 import argparse
@@ -207,18 +208,14 @@ def register_batch_commands(app: Any) -> None:
     @bp.post("/check-now")
     @roles_required("admin")
     def check_now():
-        batch = NightlyBatch(current_app.extensions["touchpoint_settings"], current_app.extensions["touchpoint_db"],
-                             _app_checker(current_app), user_id=g.user.id, progress=False)
-        try:
-            run_id = batch.prepare()
-        except BatchRefused as refused:
-            flash(f"Not started: {refused}", "error")
-            return redirect(url_for("runs.index"))
-        thread = threading.Thread(target=_background, args=(batch,), name=f"nightly-run-{run_id}", daemon=True)
-        thread.start()
-        flash(f"Check run #{run_id} started: every document is re-checked in the background "
-              "(only what changed). This page shows its progress.", "success")
-        return redirect(url_for("runs.detail", run_id=run_id))
+        """Queue the nightly batch as a job (``web.jobs``): a worker does it, adopting the queued run."""
+        from web.queue import submit
+
+        run = submit(current_app._get_current_object(), get_session(), RUN_KIND, g.user, None)
+        flash(f"Check run #{run.id} {'queued' if run.status == 'queued' else run.status}: every document is "
+              "re-checked by a worker (only what changed). This page shows its progress.",
+              "error" if run.status in ("failed", "interrupted") else "success")
+        return redirect(url_for("runs.detail", run_id=run.id))
 
     @bp.get("/<int:run_id>/progress")
     @roles_required("admin", "quality_officer")
@@ -239,10 +236,3 @@ def _app_checker(app: Any) -> Any:
     from web.library import get_engine
 
     return get_engine(app)
-
-
-def _background(batch: NightlyBatch) -> None:
-    try:
-        batch.execute()
-    except Exception:  # execute records failures itself; this is the last resort
-        log.exception("background nightly run #%s crashed", batch.run_id)

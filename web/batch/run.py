@@ -11,7 +11,7 @@ from sqlalchemy import Engine as DatabaseEngine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from checker.settings import Settings
-from web.batch.base import LOCK_NAME, RUN_KIND, BatchInterrupted, BatchOutcome, BatchRefused, log
+from web.batch.base import LOCK_NAME, RUN_KIND, BatchInterrupted, BatchOutcome, BatchRefused, RunNotQueued, log
 from web.batch.checking import check_due, touch_skipped
 from web.batch.planning import make_plan
 from web.batch_models import BatchRunProgress
@@ -59,18 +59,22 @@ class NightlyBatch:
 
     # --- start ---------------------------------------------------------------------------------
 
-    def prepare(self) -> int:
-        """Take the lock, mark runs a crash left ``running`` as interrupted, create our run."""
+    def prepare(self, adopt_run_id: Optional[int] = None, wait_seconds: Optional[float] = None) -> int:
+        """Take the lock (waiting up to ``wait_seconds``, by default ``check_lock_wait_seconds``),
+        mark runs a crash left ``running`` as interrupted, create our run, or with ``adopt_run_id``
+        make that ``queued`` run ours (a task queue's job; :class:`RunNotQueued` when it is queued
+        no more)."""
+        wait = self.settings.check_lock_wait_seconds if wait_seconds is None else wait_seconds
         try:
-            stale = self.lock.acquire_within(self.settings.check_lock_wait_seconds)
+            stale = self.lock.acquire_within(wait)
         except LockHeld as held:
             raise BatchRefused(f"another nightly run is in progress: {held}") from None
         try:
             with self.sessions() as session:
                 interrupted = list(session.scalars(select(CheckRun.id).where(
                     CheckRun.kind == RUN_KIND, CheckRun.status == "running")))
-                run = CheckRun(kind=RUN_KIND, status="running", started_at=utcnow(),
-                               triggered_by_id=self.user_id, errors={})
+                run = self._adopt(session, adopt_run_id) if adopt_run_id is not None else CheckRun(
+                    kind=RUN_KIND, status="running", started_at=utcnow(), triggered_by_id=self.user_id, errors={})
                 claim(run)
                 session.add(run)
                 session.flush()
@@ -91,6 +95,17 @@ class NightlyBatch:
             log.warning("run #%s: marked interrupted runs %s", self.run_id, interrupted)
         log.info("run #%s started (pid %s)", self.run_id, os.getpid())
         return self.run_id
+
+    @staticmethod
+    def _adopt(session: Session, run_id: int) -> CheckRun:
+        taken = session.execute(update(CheckRun).where(CheckRun.id == run_id, CheckRun.status == "queued").values(
+            status="running", started_at=utcnow(), attempts=CheckRun.attempts + 1),
+            execution_options={"synchronize_session": False}).rowcount
+        if taken != 1:
+            raise RunNotQueued(f"run #{run_id} is no longer queued")
+        run = session.get(CheckRun, run_id, populate_existing=True)
+        run.error = None
+        return run
 
     def run(self) -> BatchOutcome:
         self.prepare()
