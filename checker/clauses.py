@@ -198,6 +198,8 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
         if stance == "forbid" and cue.lower() == "no" and (_NO_THING_IS.match(text, cue_end)
                                                           or _HAS_NO.search(text, max(0, cue_start - 12), cue_end)):
             stance = "deny"  # "no onion is being cut" says what is not so; "no swimming" forbids
+        if stance == "forbid" and _THING_DOES_NOT.match(cue) and _names_a_thing(text[start:cue_start]):
+            stance = "deny"  # "ice cubes don't count as fluid" says what is so; "don't count calories" forbids
         if stance == "deny" and _CHECK_THAT.search(text[start:cue_start]):
             stance = "assert"  # "check that the tube is not kinked" says what to look for, not what is so
         if stance == "permit" and _possibility(text, start, cue_start, cue):
@@ -245,6 +247,20 @@ _MODALS = frozenset({"can", "may", "could"})
 _READER = re.compile(r"\b(?:you|your|yourself|we|they|he|she|i|child|children|baby|babies|patients?|visitors?|"
                      r"people|anyone|everyone|someone|adults?|mothers?|parents?|carers?|partners?|family)\b", re.IGNORECASE)
 _PASSIVE_AFTER = re.compile(r"\s+(?:also\s+)?be\s+\w+(?:ed|en|n|t)\b", re.IGNORECASE)
+
+
+_THING_DOES_NOT = re.compile(r"^(?:do|does|did)(?: not|n't|n’t)$", re.IGNORECASE)
+
+
+def _names_a_thing(subject: str) -> bool:
+    """A subject before "does not" that is a thing, not a person the rule is for ("ice cubes", "the bag")."""
+    return (bool(content(subject) - GENERIC) and not _READER.search(subject) and not _CONDITION_START.search(subject)
+            and not _LEADING_PHRASE.match(subject) and "," not in subject)
+
+
+# "For 24 hours after sedation, do not:" leads with when, not with a thing
+_LEADING_PHRASE = re.compile(r"^\W*(?:for|after|before|until|during|in|on|at|while|within|from|over|once|then|and|or|"
+                             r"so|but|please)\b", re.IGNORECASE)
 
 
 def _possibility(text: str, start: int, cue_start: int, cue: str) -> bool:

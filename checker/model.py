@@ -9,7 +9,7 @@ later implement ``score_pairs`` and the judge would blend its scores in.
 Two encoders give the same embeddings (``settings.encoder``):
 
 - ``onnx`` (:class:`OnnxModel`): the model's transformer, exported to ONNX from the packaged
-  weights at install (:func:`export_onnx`, run by ``make install``), run by ONNX Runtime on the
+  weights at install (``checker.export_onnx``, run by ``make install``), run by ONNX Runtime on the
   CPU. Tokens come from the model's own fast tokenizer, truncated at its ``max_seq_length``;
   mean pooling over the attention mask and L2 normalisation are done in numpy, as the model's
   sentence-transformers pipeline does (``modules.json``: Transformer, mean Pooling, Normalize).
@@ -38,17 +38,11 @@ from checker.settings import Settings
 
 #: Bump when the export's output changes, so ``make install`` exports again.
 EXPORT_FORMAT = 1
-#: The export is refused unless every check sentence has at least this cosine with torch.
-MIN_EXPORT_COSINE = 0.9999
 _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class ModelUnavailable(RuntimeError):
     """The configured model could not be loaded from disk."""
-
-
-class ExportError(RuntimeError):
-    """The ONNX export could not be built or does not reproduce the torch model."""
 
 
 class EncoderFallbackWarning(RuntimeWarning):
@@ -215,7 +209,7 @@ class OnnxModel:
 
 # --- which encoder ---------------------------------------------------------------------------------
 
-def _source_files(model_path: str) -> list[Path]:
+def source_files(model_path: str) -> list[Path]:
     """The files of the model folder an export depends on (weights, tokenizer, configs)."""
     folder = Path(model_path)
     return sorted(path for path in folder.rglob("*")
@@ -223,14 +217,14 @@ def _source_files(model_path: str) -> list[Path]:
                   and "__pycache__" not in path.parts)
 
 
-def _source_stats(model_path: str) -> list[list]:
+def source_stats(model_path: str) -> list[list]:
     return [[path.relative_to(model_path).as_posix(), path.stat().st_size, path.stat().st_mtime_ns]
-            for path in _source_files(model_path)]
+            for path in source_files(model_path)]
 
 
-def _source_digest(model_path: str) -> str:
+def source_digest(model_path: str) -> str:
     digest = hashlib.sha256()
-    for path in _source_files(model_path):
+    for path in source_files(model_path):
         digest.update(path.relative_to(model_path).as_posix().encode() + b"\0")
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -238,7 +232,7 @@ def _source_digest(model_path: str) -> str:
     return digest.hexdigest()
 
 
-def _manifest_path(onnx_path: Path) -> Path:
+def manifest_path(onnx_path: Path) -> Path:
     return onnx_path.with_name(onnx_path.name + ".json")
 
 
@@ -248,15 +242,15 @@ def onnx_problem(settings: Settings) -> str | None:
     if not path.is_file():
         return f"the exported model {path} is missing"
     try:
-        manifest = json.loads(_manifest_path(path).read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return f"the export's manifest {_manifest_path(path)} is missing or unreadable"
+        return f"the export's manifest {manifest_path(path)} is missing or unreadable"
     if manifest.get("format") != EXPORT_FORMAT:
         return f"{path} was written by another version of the export"
     if not settings.model_path or not os.path.isdir(settings.model_path):
         return f"the model folder {settings.model_path!r} is missing"
-    if manifest.get("source_stats") != _source_stats(settings.model_path) \
-            and manifest.get("source_sha256") != _source_digest(settings.model_path):
+    if manifest.get("source_stats") != source_stats(settings.model_path) \
+            and manifest.get("source_sha256") != source_digest(settings.model_path):
         return f"{path} was exported from other model files than {settings.model_path}"
     return None
 
@@ -284,31 +278,17 @@ def shared_model(settings: Settings) -> TextModel:
         return _SHARED[key]
 
 
-# --- the export (run at install) ------------------------------------------------------------------
+# --- the export's torch side (checker.export_onnx runs it at install) ---------------------------
 
-#: Varied sentences the export must reproduce: lengths from empty to past the truncation, units,
-#: lists, punctuation, accents and other scripts.
-CHECK_SENTENCES = (
-    "", "Rest.", "Do not eat or drink anything for 6 hours before your operation.",
-    "You may drink clear fluids (water, black tea, black coffee) until 2 hours before surgery.",
-    "Take 2 x 500 mg paracetamol tablets every 4-6 hours; no more than 8 tablets in 24 hours.",
-    "If your temperature is above 38 °C (100.4 °F), call the ward on 01632 960 123 or dial 999.",
-    "Keep the dressing dry for 48 hours.", "Stop taking warfarin 5 days before the procedure.",
-    "Come back if you have: a fever, bleeding that does not stop, or severe pain.",
-    "The pharmacy is open Monday to Friday, 9 a.m. to 5:30 p.m., and closed on bank holidays.",
-    "Ne mangez rien après minuit. Café, thé : non.", "Naïve café résumé — “quoted” and ‘single’ marks…",
-    "患者は手術の前に食べてはいけません。", "   leading and trailing spaces   ", "UPPER CASE INSTRUCTIONS ONLY",
-    "e.g. Dr. Smith's clinic, No. 3, at 2.5 mg/kg i.v. q.d.s.", "Children under 12: 5 mL; adults: 10 mL.",
-    "Diabetic patients should check their blood glucose (mmol/L) before each meal and at bedtime.",
-    " ".join(["After your knee replacement, keep your leg raised and move your ankles often."] * 30),
-    " ".join(f"item {number}: bring your medicines, glasses and hearing aids;" for number in range(60)),
-)
-
-
-def _torch_exportable(model_path: str):
+def write_onnx(model_path: str, path: Path) -> None:
+    """Export the transformer of ``model_path`` (input ids, attention mask, token types -> last
+    hidden state, batch and length dynamic) to ``path`` with torch.onnx.export."""
     import torch
+    from tokenizers import Tokenizer
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     transformer = AutoModel.from_pretrained(model_path, attn_implementation="eager").eval()
 
     class LastHiddenState(torch.nn.Module):
@@ -320,71 +300,13 @@ def _torch_exportable(model_path: str):
             return self.transformer(input_ids=input_ids, attention_mask=attention_mask,
                                     token_type_ids=token_type_ids).last_hidden_state
 
-    return torch, LastHiddenState()
-
-
-def check_onnx(settings: Settings, path: Path) -> dict:
-    """Cosines between the ONNX file's and torch's vectors of :data:`CHECK_SENTENCES`, encoded
-    in one batch and in batches of three (other padding); raises ExportError under the minimum."""
-    torch_model = SentenceTransformerModel(settings)
-    onnx_one, onnx_small = OnnxModel(settings, path), OnnxModel(settings.replace(encode_batch_size=3), path)
-    reference = torch_model.encode(list(CHECK_SENTENCES))
-    worst, biggest = 1.0, 0.0
-    for model in (onnx_one, onnx_small):
-        vectors = model.encode(list(CHECK_SENTENCES))
-        cosines = np.sum(vectors * reference, axis=1)
-        worst, biggest = min(worst, float(cosines.min())), max(biggest, float(np.abs(vectors - reference).max()))
-        if cosines.min() < MIN_EXPORT_COSINE:
-            bad = CHECK_SENTENCES[int(cosines.argmin())]
-            raise ExportError(f"{path}: cosine {cosines.min():.6f} < {MIN_EXPORT_COSINE} with torch for "
-                              f"{bad[:60]!r}: the export does not reproduce the model")
-    return {"sentences": len(CHECK_SENTENCES), "min_cosine": worst, "max_abs_diff": biggest}
-
-
-def export_onnx(settings: Settings, force: bool = False) -> tuple[dict, bool]:
-    """Export the packaged model's transformer to ONNX at ``default_onnx_path(settings)``, check it
-    against torch and write its manifest. Idempotent: returns ``(manifest, False)`` without work
-    when the file exists and was built from the same model files by this export format."""
-    read_pipeline(settings.model_path)
-    target = default_onnx_path(settings)
-    manifest_path = _manifest_path(target)
-    digest = _source_digest(settings.model_path)
-    from importlib.metadata import version
-
-    versions = {name: version(name) for name in ("torch", "transformers", "onnxruntime")}
-    try:
-        old = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        old = {}
-    if (not force and target.is_file() and old.get("format") == EXPORT_FORMAT
-            and old.get("source_sha256") == digest and old.get("versions") == versions):
-        if old.get("source_stats") != _source_stats(settings.model_path):  # same bytes, touched files
-            old["source_stats"] = _source_stats(settings.model_path)
-            manifest_path.write_text(json.dumps(old, indent=2), encoding="utf-8")
-        return old, False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    torch, exportable = _torch_exportable(settings.model_path)
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(Path(settings.model_path) / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.enable_padding()
     sample = tokenizer.encode_batch(["Keep the wound dry.", "Call the ward if the pain gets worse tonight."])
     inputs = tuple(torch.tensor([getattr(e, name) for e in sample]) for name in ("ids", "attention_mask", "type_ids"))
     axes = {name: {0: "batch", 1: "tokens"} for name in (*_ONNX_INPUTS, "last_hidden_state")}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes on shape-constant branches; checked below
-            torch.onnx.export(exportable, inputs, str(partial), input_names=list(_ONNX_INPUTS),
-                              output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
-                              dynamo=False)
-        check = check_onnx(settings, partial)
-        manifest = {"format": EXPORT_FORMAT, "model_name": settings.model_name, "model_path": settings.model_path,
-                    "source_sha256": digest, "source_stats": _source_stats(settings.model_path),
-                    "versions": versions, "opset": 17, "check": check}
-        os.replace(partial, target)
-        manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    finally:
-        partial.unlink(missing_ok=True)
-    return manifest, True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on branches that are constant for an encoder
+        torch.onnx.export(LastHiddenState(), inputs, str(path), input_names=list(_ONNX_INPUTS),
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)

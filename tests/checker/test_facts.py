@@ -199,3 +199,15 @@ def test_a_member_word_also_names_its_kind():
     assert content("a pint of lager") >= content("alcohol")
     assert content("black poo") >= content("stool")
     assert not content("a cup of water") & content("alcohol caffeine")
+
+
+@pytest.mark.parametrize("text, stance", [
+    ("Ice lollies don't count towards your fluid allowance.", "deny"),
+    ("The dressing does not need changing.", "deny"),
+    ("Don't count calories.", "forbid"),
+    ("For 24 hours after the test, do not drive.", "forbid"),
+    ("You do not lift anything heavy.", "forbid"),
+])
+def test_a_thing_that_does_not_do_something_is_a_statement_of_fact_not_a_ban(text, stance):
+    stances = {clause.stance for clause in facts_of(text).clauses}
+    assert stance in stances and not ({"deny", "forbid"} - {stance}) & stances
