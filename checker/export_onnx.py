@@ -72,10 +72,10 @@ def check_onnx(settings: Settings, path: Path, reference: TextModel | None = Non
     return {"sentences": len(sentences), "min_cosine": worst, "max_abs_diff": biggest}
 
 
-def export_onnx(settings: Settings, force: bool = False) -> tuple[dict, bool]:
-    """Export, check and install the ONNX file with its manifest. Returns ``(manifest, built)``;
-    ``built`` is False when the file was already built from the same model files, libraries and
-    export format (then nothing is loaded)."""
+def export_onnx(settings: Settings, force: bool = False, reference: TextModel | None = None) -> tuple[dict, bool]:
+    """Export, check (against ``reference``, by default a fresh torch model) and install the ONNX
+    file with its manifest. Returns ``(manifest, built)``; ``built`` is False when the file was
+    already built from the same model files, libraries and export format (then nothing is loaded)."""
     read_pipeline(settings.model_path)  # a pipeline the ONNX encoder cannot reproduce stops here
     target, manifest_file = default_onnx_path(settings), manifest_path(default_onnx_path(settings))
     digest = source_digest(settings.model_path)
@@ -94,7 +94,7 @@ def export_onnx(settings: Settings, force: bool = False) -> tuple[dict, bool]:
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
         write_onnx(settings.model_path, partial)
-        check = check_onnx(settings, partial)
+        check = check_onnx(settings, partial, reference)
         manifest = {"format": EXPORT_FORMAT, "model_name": settings.model_name, "model_path": settings.model_path,
                     "source_sha256": digest, "source_stats": source_stats(settings.model_path),
                     "versions": versions, "opset": 17, "check": check}
