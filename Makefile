@@ -17,13 +17,15 @@ export TRANSFORMERS_OFFLINE := 1
 LOCK := requirements.lock
 
 # Every install goes through the lock (pip constraints with exact versions), so a fresh machine gets
-# what CI tested. torch comes first: 2.13.0 is the CPU build on disk.
+# what CI tested. torch comes first: 2.13.0 is the CPU build on disk. Then the packaged embedding model
+# is exported to ONNX inside the venv (no download; skipped when up to date).
 $(STAMP): setup.cfg pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) pip wheel setuptools
 	$(BIN)/python -m pip install --quiet -c $(LOCK) torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-build-isolation -c $(LOCK) -e ".[test]"
 	$(BIN)/python -m pip check
+	$(BIN)/python -m checker.export_onnx  # the ONNX file of the packaged model, checked against torch
 	touch $(STAMP)
 
 install: $(STAMP)
