@@ -68,13 +68,24 @@ def compatible(a: Statement, b: Statement) -> bool:
     (visiting, parking, payment) is hospital-wide whatever leaflet mentions it."""
     use_scope = not (a.role == b.role == "document")
     pop_a, pop_b = populations(a, use_scope), populations(b, use_scope)
-    if pop_a and pop_b and not (pop_a & pop_b):
+    if pop_a and pop_b and not (pop_a & pop_b) and not _any_child(pop_a, a, pop_b, b):
         return False
     qual_a, qual_b = _qualifiers(a), _qualifiers(b)
     for name in qual_a.keys() & qual_b.keys():
         if not (qual_a[name] & qual_b[name]):
             return False
     return not (_excludes(a, b) or _excludes(b, a))
+
+
+_AGED = re.compile(r"\b(?:over|under|aged|older|younger|teen\w*|school|adolescent\w*)\b|\d", re.IGNORECASE)
+
+
+def _any_child(pop_a: frozenset[str], a: Statement, pop_b: frozenset[str], b: Statement) -> bool:
+    """"Your child" with no age also means a baby: a rule for children of any age covers infants."""
+    if {pop_a, pop_b} != {frozenset({"infant"}), frozenset({"child"})}:
+        return False
+    child_side = a if pop_a == frozenset({"child"}) else b
+    return not _AGED.search(child_side.text)
 
 
 _EXCEPTION = re.compile(r"\b(?:unless|except(?:\s+if)?|apart from|but not if)\b(?P<rest>[^.;]*)", re.IGNORECASE)

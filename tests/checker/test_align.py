@@ -151,3 +151,15 @@ def test_one_list_takes_at_most_two_candidate_places():
     ranked.append((Statement("protocols/p.md", ROLE_PROTOCOL, "Stay with them for 12 hours.", 0, 28), 0.5))
     kept = [source.text for source, _ in _one_list_at_most(ranked, 2)]
     assert kept == ["item 0", "item 1", "Stay with them for 12 hours."]
+
+
+def test_a_rule_for_your_child_of_no_age_also_covers_a_baby():
+    from checker.records import ROLE_DOCUMENT, ROLE_PROTOCOL, Statement
+    from checker.scope import compatible
+
+    def said(text: str, role: str = ROLE_PROTOCOL) -> Statement:
+        return Statement("protocols/p.md" if role == ROLE_PROTOCOL else "documents/a/b.md", role, text, 0, len(text))
+
+    baby = said("Call us if your baby is feeding less than usual.", ROLE_DOCUMENT)
+    assert compatible(baby, said("Call us if your child is feeding less than usual."))
+    assert not compatible(baby, said("Call us if your child, aged over 5, is eating less than usual."))
