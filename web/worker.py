@@ -83,7 +83,7 @@ def worker_command(threads: int | None) -> None:
     sweeper.start()
     consumer = get_queue(app).create_consumer(
         workers=threads or settings.worker_threads, worker_type="thread", periodic=False,
-        graceful_signal="TERM", max_delay=1.0)
+        graceful_signal="TERM", initial_delay=0.05, max_delay=0.5)
     try:
         consumer.run()
     finally:

@@ -170,3 +170,45 @@ def test_an_officer_searches_and_dismisses_several_findings_at_once(live_server,
     assert page.locator("header nav a", has_text="Trends").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "menu-390px.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.fixture
+def queued_server(tmp_path, engine, engine_settings) -> Iterator[tuple[str, object]]:
+    """Like ``live_server``, with a real SQLite queue and no worker: the test works the queue itself."""
+    from queue_support import drop_queue, queue_settings
+
+    with fresh_database("sqlite", tmp_path) as url:
+        app = build_app(url, engine, engine_settings, WTF_CSRF_ENABLED=True, TESTING=False,
+                        TOUCHPOINT_QUEUE_SETTINGS=queue_settings("sqlite", tmp_path))
+        seed_data(app)
+        server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}", app
+        server.shutdown()
+        thread.join(timeout=10)
+        drop_queue(app)
+
+
+def test_the_document_page_shows_the_queued_check_then_its_findings_without_a_reload(queued_server, page, tmp_path):
+    from web.queue import get_queue
+
+    base, app = queued_server
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    leaflet = tmp_path / "leaflet.md"
+    leaflet.write_bytes(LEAFLET_MD)
+    _log_in(page, base, "lead")
+    page.goto(f"{base}/documents/upload")
+    _upload(page, leaflet)
+    assert "is queued" in page.inner_text(".flash")
+    assert page.inner_text("#check-status").startswith("Checking this document: queued")
+    assert page.locator("mark.statement").count() == 0
+    page.evaluate("window.__same_page = true")  # gone if the page were reloaded
+    huey = get_queue(app)
+    huey.execute(huey.dequeue())  # what a worker does
+    page.wait_for_selector("#check-status.done", timeout=30000)
+    assert page.inner_text("#check-status") == "Checked: the findings below are up to date."
+    assert page.locator("mark.statement", has_text="eat any food").count() == 1
+    assert "Findings (1)" in page.inner_text("#findings-panel")
+    assert page.evaluate("window.__same_page") is True
+    page.screenshot(path=str(SCREENSHOTS / "document-checked-by-worker.png"), full_page=True)
