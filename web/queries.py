@@ -1,17 +1,17 @@
 """Finding filters, visibility and serialisation, shared by pages, exports and the API."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from web import search
 from web.models import FINDING_STATUSES, Comment, Department, Document, Finding, Protocol, User
 from web.views_support import SEVERITY_RANK, format_dt, parse_id
 
-SORTS = ("score", "severity", "date")
+SORTS = ("score", "severity", "date", "relevance")  # relevance: only with a search
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,19 @@ class Filters:
 
         status = text("status")
         sort = text("sort") or "date"
+        query = text("q")
+        if sort == "relevance" and not query:
+            sort = "date"
         return cls(department=text("department"), kind=text("kind"), severity=text("severity"),
                    status=status if status in FINDING_STATUSES else None, protocol=number("protocol"),
-                   document=number("document"), q=text("q"), assignee=_assignee(args.get("assignee")),
+                   document=number("document"), q=query, assignee=_assignee(args.get("assignee")),
                    sort=sort if sort in SORTS else "date",
                    descending=(args.get("order") or "desc") != "asc")
+
+    @property
+    def search_has_no_words(self) -> bool:
+        """A search was given, but only punctuation or common words: it matches nothing."""
+        return bool(self.q) and search.parse(self.q).empty
 
     def list_args(self) -> dict[str, Any]:
         """The filters with the sort, as the list's URL carries them (so a finding page knows its list)."""
@@ -100,9 +108,11 @@ def _filtered(user: User, filters: Filters) -> Select:
             query = query.where(column == value)
     if filters.assignee is not None:
         query = query.where(Finding.assignee_id == (user.id if filters.assignee == "me" else int(filters.assignee)))
-    for word in search_words(filters.q):
-        query = query.where(or_(*(column.icontains(word, autoescape=True) for column in _SEARCHED)))
-    key = {"score": Finding.score, "severity": _severity_order(), "date": Finding.created_at}[filters.sort]
+    searched = search.matches(filters.q)
+    if searched is not None:
+        query = query.where(searched)
+    key = (search.relevance(filters.q) if filters.sort == "relevance" else
+           {"score": Finding.score, "severity": _severity_order(), "date": Finding.created_at}[filters.sort])
     ordered = key.desc() if filters.descending else key.asc()
     return query.order_by(ordered, Finding.score.desc(), Finding.id.desc())
 
@@ -116,21 +126,6 @@ def neighbours(session: Session, user: User, filters: Filters, finding_id: int) 
     at = ids.index(finding_id)
     return {"previous": ids[at - 1] if at else None, "next": ids[at + 1] if at + 1 < len(ids) else None,
             "position": at + 1, "total": len(ids)}
-
-
-# what a search looks in: both statements, the explanation, the reviewer's reason, the document's title and file
-_SEARCHED = (Finding.statement_text, Finding.source_text, Finding.explanation, Finding.status_reason,
-             Finding.source_path, Document.title, Document.filename)
-_MAX_SEARCH_WORDS = 8
-
-
-def search_words(query: str | None) -> list[str]:
-    """The words of a search, each of which a finding must contain somewhere (case-insensitive);
-    a "quoted phrase" counts as one word."""
-    if not query:
-        return []
-    words = [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', query)]
-    return [w.strip() for w in words if w.strip()][:_MAX_SEARCH_WORDS]
 
 
 def filter_options(session: Session, user: User) -> dict[str, list[Any]]:

@@ -7,11 +7,12 @@ from sqlalchemy import inspect
 
 from web.db import downgrade, upgrade
 from web.models import Base
+from web.search import include_name
 
 
 def _differences(app) -> list:
     with app.extensions["touchpoint_db"].connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         return compare_metadata(context, Base.metadata)
 
 

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from web.models import Base
+from web.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -16,7 +17,8 @@ target_metadata = Base.metadata
 
 def _configure_and_run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      include_name=include_name)  # the search index (b011) is no model
     with context.begin_transaction():
         context.run_migrations()
 
