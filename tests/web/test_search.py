@@ -231,3 +231,11 @@ def test_the_migration_indexes_existing_findings_and_goes_down_cleanly(app, offi
         assert {"finding_search_findings", "finding_search_vector", "ix_finding_search_vector"} <= _search_objects(db)
     assert set(_found(officer, "paracetamol OR inhaler")) == {corpus["paracetamol"]} | set(
         db.scalars(select(Finding.id).where(Finding.explanation == "inhaler")))
+
+
+def test_the_help_page_explains_the_search_syntax(client, seed, login_as):
+    login_as("lead")
+    page = client.get("/help").get_data(as_text=True)
+    assert 'id="search"' in page
+    for example in ('"clear fluids"', "paracetamol OR ibuprofen", "hours -paracetamol", "paraceta"):
+        assert example in page, example
