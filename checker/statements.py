@@ -41,6 +41,13 @@ SPEAKER_ROLES: frozenset[str] = frozenset({
     "rep", "you", "me", "customer", "family", "carer", "caregiver",
 })
 
+# The people a service talks to: in a script their lines are questions and situations ("I usually
+# take ibuprofen for my back"), not the service's advice, so they are not statements to check.
+ASKING_ROLES: frozenset[str] = frozenset({
+    "caller", "patient", "parent", "customer", "family", "carer", "caregiver", "client", "mum", "mom", "dad",
+    "mother", "father", "relative", "visitor", "member", "husband", "wife", "partner", "son", "daughter", "me",
+})
+
 _BOUNDARY = re.compile(r"(?:\.{2,}|…|[.!?])+[\"'”’»)\]]*(?=\s)")
 _NEXT_WORD = re.compile(r"\s+[\"'“‘«(\[]*(\S*)")
 _TOKEN_START = re.compile(r"[^\s\"'“‘«(\[]*$")
@@ -110,6 +117,9 @@ def _turn_spans(text: str, speakers: frozenset[str]) -> Iterator[tuple[int, int]
                  if match.start() and match.group(1) in speakers]
     cuts.append(len(text))
     for begin, finish in zip(cuts, cuts[1:]):
+        label = _SPEAKER.match(text, begin) if speakers else None
+        if label and label.group(1) in speakers and label.group(1).lower() in ASKING_ROLES:
+            continue  # the caller's line: what they ask or say about themselves
         for start, end in sentence_spans(text[begin:finish]):
             yield begin + start, begin + end
 

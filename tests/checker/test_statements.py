@@ -104,7 +104,7 @@ def test_speaker_labels_repeated_in_a_script_are_stripped_from_the_span() -> Non
     extracted = extract("script.txt", SCRIPT.encode())
     pieces = split_statements(extracted)
     assert [p.text for p in pieces] == [
-        "Thank you for calling.", "How can I help?", "I need a refill.", "Refills take 2 business days.",
+        "Thank you for calling.", "How can I help?", "Refills take 2 business days.",
         "Note: This script is reviewed yearly.", "Acetaminophen: no more than 4 g a day."]
     for piece in pieces:
         assert extracted.text[piece.start:piece.end] == piece.text
@@ -123,8 +123,8 @@ def test_speaker_labels_are_stripped_in_markdown_list_items_too() -> None:
 
 
 def test_each_speaker_line_of_a_markdown_paragraph_is_its_own_statement() -> None:
-    text = "Agent: Good morning\nCaller: I need my results\nAgent: They are ready\n"
-    assert statements("s.md", text) == ["Good morning", "I need my results", "They are ready"]
+    text = "Agent: Good morning\nAgent: I have your results\nAgent: They are ready\n"
+    assert statements("s.md", text) == ["Good morning", "I have your results", "They are ready"]
 
 
 def test_form_lines_bare_phone_numbers_and_tiny_pieces_are_skipped_but_directory_lines_stay() -> None:
@@ -184,3 +184,10 @@ def test_a_phone_number_cell_of_a_contacts_table_is_kept_with_its_row() -> None:
     table = ("## Contacts\n\n| Service | Telephone |\n|---|---|\n| Plaster Room | 555-0190 |\n")
     pieces = split_statements(extract("t.md", table.encode()))
     assert [(p.text, p.context[-1]) for p in pieces] == [("555-0190", "Plaster Room")]
+
+
+def test_a_caller_s_lines_in_a_script_are_not_statements_but_the_staff_s_are() -> None:
+    text = ("Nurse: Hello, the advice line.\nCaller: I usually take ibuprofen for my back.\n"
+            "Nurse: Please do not take ibuprofen while you have the injections.\nCaller: Thanks.\n")
+    assert statements("script.txt", text) == ["Hello, the advice line.",
+                                              "Please do not take ibuprofen while you have the injections."]
