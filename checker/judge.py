@@ -16,6 +16,7 @@ from checker.align import Alignment
 from checker.calibration import Calibration, Evidence, default_calibration
 from checker.judgements import JudgementCache, pair_key
 from checker.detectors import DETECTORS, PairContext, Verdict, agrees, different_cases
+from checker.detectors.base import different_phases
 from checker.detectors.contact import hours_agree
 from checker.facts import facts_of
 from checker.ordinals import different_steps
@@ -65,7 +66,7 @@ class Judge:
     def _judge(self, document_text: str, source_text: str, similarity: float, doc_vs_doc: bool
                ) -> tuple[Verdict, float] | None:
         doc, src = facts_of(document_text), facts_of(source_text)
-        if different_cases(doc, src) or different_steps(document_text, source_text):
+        if different_cases(doc, src) or different_phases(doc, src) or different_steps(document_text, source_text):
             return None
         context = PairContext(similarity, doc_vs_doc)
         best: tuple[Verdict, float] | None = None

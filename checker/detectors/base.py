@@ -105,3 +105,22 @@ def different_conditions(doc: Facts, src: Facts) -> bool:
     ("if you still have problems, tell ..." vs "if you have made a full recovery, no need to")."""
     return doc.is_conditional and src.is_conditional and bool(doc.condition) and bool(src.condition) and not (
         doc.condition & src.condition)
+
+
+_UNTIL_EVENT = re.compile(r"\buntil\b(?P<event>[^,.;:]{3,60})", re.IGNORECASE)
+_ONCE_EVENT = re.compile(r"\b(?:once|after|as soon as|when)\b(?P<event>[^,.;:]{3,60})", re.IGNORECASE)
+
+
+def different_phases(doc: Facts, src: Facts) -> bool:
+    """One rule holds until something happens and the other once it has ("every 2 weeks until your
+    dose has been stable" vs "once your dose is stable, every 6 months"): two phases, not one rule."""
+    for first, second in ((doc, src), (src, doc)):
+        until = [_event_words(m) for m in _UNTIL_EVENT.finditer(first.text)]
+        once = [_event_words(m) for m in _ONCE_EVENT.finditer(second.text)]
+        if any(a & b for a in until for b in once) and not _UNTIL_EVENT.search(second.text):
+            return True
+    return False
+
+
+def _event_words(match: re.Match[str]) -> frozenset[str]:
+    return content(match.group("event")) - GENERIC - _ANCHORS

@@ -616,3 +616,10 @@ def test_a_drug_endorsed_in_plain_words_is_recommended():
 def test_stopping_breastfeeding_clashes_with_no_need_to_stop_feeding(engine):
     assert flagged_kind(engine, "If you are breastfeeding, stop feeding for 24 hours after the scan.",
                         "You do not need to stop breastfeeding after the scan.") == "negation"
+
+
+def test_a_rule_until_something_happens_and_one_once_it_has_are_two_phases(engine):
+    protocol = "Have a blood count every week until your dose has been steady for a month."
+    assert verdict(engine, "Once your dose is steady, a blood count every three months is enough.", protocol) is None
+    assert flagged_kind(engine, "Have a blood count every month until your dose has been steady for a month.",
+                        protocol) == "numeric"
