@@ -619,7 +619,6 @@ def test_stopping_breastfeeding_clashes_with_no_need_to_stop_feeding(engine):
 
 
 def test_a_rule_until_something_happens_and_one_once_it_has_are_two_phases(engine):
-    protocol = "Have a blood count every week until your dose has been steady for a month."
+    protocol = "Have a blood count every 2 weeks until your dose is steady."
     assert verdict(engine, "Once your dose is steady, a blood count every three months is enough.", protocol) is None
-    assert flagged_kind(engine, "Have a blood count every month until your dose has been steady for a month.",
-                        protocol) == "numeric"
+    assert flagged_kind(engine, "Have a blood count every 6 weeks until your dose is steady.", protocol) == "numeric"
