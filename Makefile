@@ -70,6 +70,7 @@ eval: install
 
 benchmark: install
 	$(BIN)/python -m benchmarks.run_benchmark
+	$(BIN)/python -m benchmarks.encoders --json benchmarks/results/encoders.json
 
 clean:
 	rm -rf $(VENV) instance test-output .pytest_cache

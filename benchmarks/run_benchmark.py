@@ -4,9 +4,9 @@ For each size (document statements; default 3k, 30k and 100k, against ~1,000 pro
 statements) this script, in one run:
 
 1. writes a synthetic corpus (``benchmarks/synth.py``, fixed seed);
-2. **raw**: encodes every statement the batch will embed (documents and protocols) with
-   sentence-transformers directly, same model, batch size and normalisation, no cache: the
-   ceiling the batch can approach;
+2. **raw**: encodes every statement the batch will embed (documents and protocols) with the
+   configured encoder directly (``checker.model.shared_model``: ONNX Runtime or torch, same
+   model, batch size, threads and normalisation), no cache: the ceiling the batch can approach;
 3. **ingest** (not part of the batch, reported for information): stores the corpus in a fresh
    SQLite database the way uploads do (``web.library.add_*_version``);
 4. **cold**: the real nightly batch (``web.batch.run_nightly``) on that database with an empty
@@ -76,7 +76,7 @@ def _corpus_files(corpus: Path) -> tuple[list[tuple[str, Path]], list[tuple[str,
 
 
 def worker_raw(args: argparse.Namespace) -> dict[str, Any]:
-    """Encode every statement straight through sentence-transformers (the model's limit)."""
+    """Encode every statement straight through the configured encoder, no cache (the model's limit)."""
     from checker.engine import Engine
     from checker.settings import load_settings
 
@@ -91,14 +91,13 @@ def worker_raw(args: argparse.Namespace) -> dict[str, Any]:
         statements = engine.read(f"documents/{department}/{name}", path.read_bytes(), "document", department)
         document_statements += len(statements)
         texts += [s.text for s in statements]
-    from sentence_transformers import SentenceTransformer
+    from checker.model import shared_model
 
-    model = SentenceTransformer(settings.model_path, device=settings.device)
-    model.encode(texts[:64], batch_size=settings.encode_batch_size)  # warm-up, not timed
+    model = shared_model(settings)  # the configured encoder (settings.encoder), as the batch uses it
+    model.encode(texts[:64])  # warm-up, not timed
     cpu = _cpu_seconds()
     started = time.perf_counter()
-    model.encode(texts, batch_size=settings.encode_batch_size, show_progress_bar=False,
-                 convert_to_numpy=True, normalize_embeddings=True)
+    model.encode(texts)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "cpu_seconds": _cpu_seconds() - cpu, "sentences": len(texts), "distinct": len(set(texts)),
             "document_statements": document_statements, "rate": len(texts) / seconds,
@@ -252,8 +251,9 @@ def machine() -> dict[str, str]:
     try:
         from importlib.metadata import version
         st_version = version("sentence-transformers")
+        ort_version = version("onnxruntime")
     except Exception:  # pragma: no cover
-        st_version = "?"
+        st_version = ort_version = "?"
     commit = os.environ.get("TOUCHPOINT_BENCH_COMMIT") or subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip() or "unknown"
     dirty = "" if os.environ.get("TOUCHPOINT_BENCH_COMMIT") else subprocess.run(
@@ -261,8 +261,15 @@ def machine() -> dict[str, str]:
         capture_output=True, text=True).stdout.strip()
     return {"cpu": cpu, "cores": str(os.cpu_count()), "ram": ram, "python": platform.python_version(),
             "torch": torch_version, "torch_threads": threads, "sentence_transformers": st_version,
-            "platform": platform.platform(), "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+            "onnxruntime": ort_version, "encoder": _encoder(), "platform": platform.platform(), "commit": commit + (" (with uncommitted changes)" if dirty else ""),
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _encoder() -> str:
+    from checker.settings import load_settings
+
+    settings = load_settings()
+    return f"{settings.encoder} ({settings.encode_threads or 'default'} intra-op threads per process)"
 
 
 def _ok(flag: bool) -> str:
@@ -284,8 +291,9 @@ def render(results: list[dict[str, Any]], info: dict[str, str], total_seconds: f
         "",
         f"- Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, {info['platform']}",
         f"- Python {info['python']}, torch {info['torch']} ({info['torch_threads']} threads), "
-        f"sentence-transformers {info['sentence_transformers']}",
-        f"- Model {settings.model_name}, encode batch size {settings.encode_batch_size}, device {settings.device}",
+        f"sentence-transformers {info['sentence_transformers']}, onnxruntime {info.get('onnxruntime', '?')}",
+        f"- Model {settings.model_name}, encoder {info.get('encoder', 'torch (default threads)')}, "
+        f"encode batch size {settings.encode_batch_size}, device {settings.device}",
         f"- Date {info['date']}, git commit {info['commit']}; the whole benchmark took "
         f"{total_seconds / 60:.1f} minutes",
         "- Raw and cold were measured back to back. The load row is the machine's 1-minute load",
