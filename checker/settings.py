@@ -145,10 +145,7 @@ _RANGES: dict[str, tuple[float, float]] = {
 
 
 def _validate(settings: Settings) -> None:
-    for name, (low, high) in _RANGES.items():
-        value = getattr(settings, name)
-        if not low <= value <= high:
-            raise SettingsError(f"{ENV_PREFIX}{name.upper()}={value!r} is out of range [{low}, {high}]")
+    check_ranges(settings, _RANGES)
     if settings.device not in {"cpu", "cuda", "mps"} and not settings.device.startswith("cuda:"):
         raise SettingsError(f"{ENV_PREFIX}DEVICE={settings.device!r}: expected cpu, cuda, cuda:N or mps")
     if settings.encoder not in {"onnx", "torch"}:
@@ -160,21 +157,41 @@ def _validate(settings: Settings) -> None:
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Defaults, then environment variables, then keyword overrides; validated."""
-    environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for spec in fields(Settings):
-        variable = ENV_PREFIX + spec.name.upper()
-        raw = environ.get(variable)
-        if raw is None and spec.name == "database_url":
-            raw = environ.get("DATABASE_URL")
-        if raw is None:
-            continue
-        parser = _PARSERS[spec.type if isinstance(spec.type, str) else spec.type.__name__]
-        try:
-            values[spec.name] = parser(raw)
-        except ValueError as error:
-            raise SettingsError(f"{variable}={raw!r} is not a valid {spec.type}: {error}") from None
-    values.update(overrides)
-    settings = Settings(**values)
+    values = environment_values(Settings, os.environ if environ is None else environ, {"database_url": "DATABASE_URL"})
+    settings = Settings(**{**values, **overrides})
     _validate(settings)
     return settings
+
+
+def variable_name(name: str) -> str:
+    """The environment variable of a setting: ``TOUCHPOINT_<NAME>``."""
+    return ENV_PREFIX + name.upper()
+
+
+def environment_values(settings_class: type, environ: Mapping[str, str],
+                       fallbacks: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The fields of a settings dataclass that ``environ`` sets (``TOUCHPOINT_<NAME>``, or a
+    fallback variable such as ``DATABASE_URL``), parsed by their type; a value that does not
+    parse raises :class:`SettingsError` naming the variable. Shared by every settings module."""
+    values: dict[str, Any] = {}
+    for spec in fields(settings_class):
+        variable = variable_name(spec.name)
+        raw = environ.get(variable)
+        if raw is None and fallbacks and spec.name in fallbacks:
+            variable, raw = fallbacks[spec.name], environ.get(fallbacks[spec.name])
+        if raw is None:
+            continue
+        kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
+        try:
+            values[spec.name] = _PARSERS[kind](raw)
+        except ValueError as error:
+            raise SettingsError(f"{variable}={raw!r} is not a valid {kind}: {error}") from None
+    return values
+
+
+def check_ranges(settings: Any, ranges: Mapping[str, tuple[float, float]]) -> None:
+    """Raise :class:`SettingsError` naming the variable of the first setting outside its range."""
+    for name, (low, high) in ranges.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise SettingsError(f"{variable_name(name)}={value!r} is out of range [{low}, {high}]")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 # the parsers every setting uses: the same words mean true and false everywhere
-from checker.settings import _PARSERS, ENV_PREFIX, SettingsError
+from checker.settings import SettingsError, check_ranges, environment_values, variable_name
 
 # what the app accepts as an e-mail address: ASCII name@domain.tld, nothing a header could smuggle
 EMAIL_PATTERN = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}"
@@ -65,43 +65,27 @@ _RANGES: dict[str, tuple[int, int]] = {
 }
 
 
-def _variable(name: str) -> str:
-    return ENV_PREFIX + name.upper()
-
-
 def _validate(settings: DigestSettings) -> None:
-    for name, (low, high) in _RANGES.items():
-        value = getattr(settings, name)
-        if not low <= value <= high:
-            raise SettingsError(f"{_variable(name)}={value!r} is out of range [{low}, {high}]")
+    check_ranges(settings, _RANGES)
     if settings.base_url:
         parts = urlsplit(settings.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-            raise SettingsError(f"{_variable('base_url')}={settings.base_url!r}: expected an address like "
+            raise SettingsError(f"{variable_name('base_url')}={settings.base_url!r}: expected an address like "
                                 "https://touchpoint.hospital.org (no query or fragment)")
     if settings.mail_from and not is_email_address(settings.mail_from):
-        raise SettingsError(f"{_variable('mail_from')}={settings.mail_from!r} is not an e-mail address")
+        raise SettingsError(f"{variable_name('mail_from')}={settings.mail_from!r} is not an e-mail address")
     if bool(settings.smtp_username) != bool(settings.smtp_password):
-        raise SettingsError(f"{_variable('smtp_username')} and {_variable('smtp_password')} go together: "
+        raise SettingsError(f"{variable_name('smtp_username')} and {variable_name('smtp_password')} go together: "
                             "set both to log in to the SMTP server, or neither")
     if settings.digest_enabled:
         for name in ("base_url", "mail_from", "smtp_host"):
             if not getattr(settings, name):
-                raise SettingsError(f"{_variable(name)} must be set when {_variable('digest_enabled')} is on")
+                raise SettingsError(f"{variable_name(name)} must be set when {variable_name('digest_enabled')} is on")
 
 
 def load_digest_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> DigestSettings:
     """Defaults, then ``TOUCHPOINT_*`` environment variables, then keyword overrides; validated."""
-    environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for spec in fields(DigestSettings):
-        raw = environ.get(_variable(spec.name))
-        if raw is not None:
-            kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
-            try:
-                values[spec.name] = _PARSERS[kind](raw)
-            except ValueError as error:
-                raise SettingsError(f"{_variable(spec.name)}={raw!r} is not a valid {kind}: {error}") from None
+    values = environment_values(DigestSettings, os.environ if environ is None else environ)
     settings = DigestSettings(**{**values, **overrides})
     _validate(settings)
     return settings

@@ -15,10 +15,10 @@ Touchpoint setting (``checker/settings.py``); a value that does not parse or is 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Mapping
 
-from checker.settings import _PARSERS, ENV_PREFIX, SettingsError
+from checker.settings import SettingsError, check_ranges, environment_values, variable_name
 
 IMMEDIATE = "immediate"
 QUEUE_SCHEMES = ("sqlite", "redis", "rediss")
@@ -55,10 +55,6 @@ _RANGES: dict[str, tuple[int, int]] = {
 }
 
 
-def _variable(name: str) -> str:
-    return ENV_PREFIX + name.upper()
-
-
 def queue_scheme(url: str) -> str:
     """``sqlite``, ``redis``, ``rediss`` or ``immediate`` (an empty URL is the SQLite default)."""
     if not url:
@@ -69,29 +65,17 @@ def queue_scheme(url: str) -> str:
 
 
 def _validate(settings: QueueSettings) -> None:
-    for name, (low, high) in _RANGES.items():
-        value = getattr(settings, name)
-        if not low <= value <= high:
-            raise SettingsError(f"{_variable(name)}={value!r} is out of range [{low}, {high}]")
+    check_ranges(settings, _RANGES)
     if queue_scheme(settings.queue_url) not in QUEUE_SCHEMES + (IMMEDIATE,):
-        raise SettingsError(f"{_variable('queue_url')}={settings.queue_url!r}: expected sqlite:///FILE, "
+        raise SettingsError(f"{variable_name('queue_url')}={settings.queue_url!r}: expected sqlite:///FILE, "
                             "redis://HOST:PORT/DB or immediate (empty: SQLite under instance/)")
     if not settings.queue_name or not settings.queue_name.replace("-", "").replace("_", "").isalnum():
-        raise SettingsError(f"{_variable('queue_name')}={settings.queue_name!r}: letters, digits, - and _ only")
+        raise SettingsError(f"{variable_name('queue_name')}={settings.queue_name!r}: letters, digits, - and _ only")
 
 
 def load_queue_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> QueueSettings:
     """Defaults, then ``TOUCHPOINT_*`` environment variables, then keyword overrides; validated."""
-    environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for spec in fields(QueueSettings):
-        raw = environ.get(_variable(spec.name))
-        if raw is not None:
-            kind = spec.type if isinstance(spec.type, str) else spec.type.__name__
-            try:
-                values[spec.name] = _PARSERS[kind](raw)
-            except ValueError as error:
-                raise SettingsError(f"{_variable(spec.name)}={raw!r} is not a valid {kind}: {error}") from None
+    values = environment_values(QueueSettings, os.environ if environ is None else environ)
     settings = QueueSettings(**{**values, **overrides})
     _validate(settings)
     return settings
