@@ -17,10 +17,11 @@ import click
 from checker.corpus import CorpusError, list_files, load_corpus
 from checker.engine import Engine
 from checker.records import Finding
+from checker.sarif import sarif_log
 from checker.settings import SettingsError, load_settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR = 0, 1, 2
-FORMATS = ("jsonl", "json", "table", "csv")
+FORMATS = ("jsonl", "json", "table", "csv", "sarif")
 CSV_FIELDS = ("kind", "severity", "score", "document", "department", "statement", "source", "source_statement",
               "explanation", "fingerprint")
 
@@ -70,7 +71,7 @@ def scan(corpus_dir: Path, protocols_dir: Path | None, documents_dir: Path | Non
     for error in corpus.errors:
         click.echo(f"error: {error}", err=True)
     result = _check_with_progress(engine, corpus)
-    write_findings(result.findings, output_format, output)
+    write_findings(result.findings, output_format, output, corpus_dir)
     click.echo(f"{len(result.findings)} findings in {corpus.files - len(corpus.errors)} files "
                f"({len(corpus.errors)} unreadable); embeddings computed {result.embeddings_computed}, "
                f"reused {result.embeddings_reused}; pairs judged {result.judgements_computed}, "
@@ -99,9 +100,13 @@ def _read_with_progress(engine: Engine, files):
         return load_corpus(engine, files, progress=lambda _: bar.update(1))
 
 
-def write_findings(findings: list[Finding], output_format: str, output: IO[str]) -> None:
+def write_findings(findings: list[Finding], output_format: str, output: IO[str], root: Path | None = None) -> None:
+    """Findings in one of :data:`FORMATS`; ``root`` (the scanned folder) gives SARIF its line numbers."""
     rows = [finding.to_dict() for finding in findings]
-    if output_format == "jsonl":
+    if output_format == "sarif":
+        json.dump(sarif_log(findings, root), output, ensure_ascii=False, indent=2)
+        output.write("\n")
+    elif output_format == "jsonl":
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif output_format == "json":
