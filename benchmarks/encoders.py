@@ -139,7 +139,8 @@ def render(figures: dict[str, Any]) -> str:
             ratio = f"{row['rate'] / base['rate']:.2f}x, {row['per_cpu'] / base['per_cpu']:.2f}x"
         lines.append(f"| {label(*config)} | {row['start']:.1f} | {row['rate']:.0f} | {row['per_cpu']:.0f} | {ratio} |")
     cos = figures["cosine"]
-    lines += ["", f"{figures['statements']:,} statements, {figures['rounds']} rounds (medians), "
+    lines += ["", f"{figures['statements']:,} statements, batches of {figures.get('encode_batch_size', '?')}, "
+              f"{figures['rounds']} rounds (medians), "
               f"{figures['machine']}; load average {figures['load'][0]:.1f} before, {figures['load'][1]:.1f} after. "
               f"ONNX vs torch vectors: min cosine {cos['min_cosine']:.7f}, largest difference "
               f"{cos['max_abs_diff']:.1e}."]
@@ -157,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, args.vectors)), flush=True)
         return 0
+    from checker.settings import load_settings
+
     texts = texts_of_synthetic_corpus(3000)
     texts = texts[:args.statements] if args.statements else texts
     load_before = os.getloadavg()[0]
@@ -177,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     figures = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": commit.strip(),
                "machine": f"{cpu}, {os.cpu_count()} cores", "statements": len(texts), "rounds": args.rounds,
+               "encode_batch_size": load_settings().encode_batch_size,
                "load": [load_before, os.getloadavg()[0]], "rows": rows, "cosine": cosine}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

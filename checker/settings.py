@@ -44,7 +44,9 @@ class Settings:
     model_path: str = field(default_factory=_packaged_model_path)
     model_name: str = "all-MiniLM-L6-v2"
     device: str = "cpu"
-    encode_batch_size: int = 64
+    # texts per model call: 16 measured fastest on the 2-core machine (ONNX Runtime 1.26x its rate at 64,
+    # torch 1.09x; docs/performance.md)
+    encode_batch_size: int = 16
     # what computes the vectors: "onnx" (ONNX Runtime on the model exported at install, the same
     # vectors as torch to about 1e-7, falling back to torch with a warning where the file is missing)
     # or "torch" (sentence-transformers)
