@@ -169,28 +169,32 @@ class OnnxModel:
 
                 tokenizer = Tokenizer.from_file(str(Path(self._model_path) / "tokenizer.json"))
                 tokenizer.enable_truncation(pipeline.max_seq_length)
-                pad_id = tokenizer.token_to_id("[PAD]") or 0
-                tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id))
+                pad_id = (tokenizer.padding or {}).get("pad_id") or tokenizer.token_to_id("[PAD]") or 0
+                tokenizer.no_padding()  # padded below, per batch, to its longest text
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = self._threads
                 options.inter_op_num_threads = 1
                 options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
                 session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-                self._loaded = (pipeline, tokenizer, session)
+                self._loaded = (pipeline, tokenizer, session, pad_id)
         return self._loaded
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        pipeline, tokenizer, session = self._load()
+        pipeline, tokenizer, session, pad_id = self._load()
         vectors = np.zeros((len(texts), pipeline.dimension), dtype=np.float32)
         order = np.argsort([-len(text) for text in texts], kind="stable")  # like sentence-transformers
         for offset in range(0, len(texts), self._batch_size):
             rows = order[offset:offset + self._batch_size]
-            encodings = tokenizer.encode_batch([texts[row] for row in rows])
-            ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
-            mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-            types = np.array([encoding.type_ids for encoding in encodings], dtype=np.int64)
+            # one text at a time: encode_batch would tokenise on every core (one thread means one)
+            encodings = [tokenizer.encode(texts[row]) for row in rows]
+            shape = (len(rows), max(len(encoding.ids) for encoding in encodings))
+            ids, mask, types = np.full(shape, pad_id, np.int64), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+            for index, encoding in enumerate(encodings):
+                width = len(encoding.ids)
+                ids[index, :width], mask[index, :width], types[index, :width] = (
+                    encoding.ids, encoding.attention_mask, encoding.type_ids)
             hidden = session.run(None, dict(zip(_ONNX_INPUTS, (ids, mask, types))))[0]
             weights = mask.astype(np.float32)
             pooled = np.einsum("bsd,bs->bd", hidden, weights) / np.maximum(weights.sum(1, keepdims=True), 1e-9)
