@@ -165,6 +165,10 @@ def test_an_officer_searches_and_dismisses_several_findings_at_once(live_server,
         page.goto(f"{live_server}{path}")
         page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    page.goto(f"{live_server}/findings")  # each finding a card: nothing hidden to the right of its box
+    assert page.evaluate("(() => { const box = document.querySelector('.table-scroll');"
+                         " return box.scrollWidth <= box.clientWidth; })()")
+    assert page.locator("table.findings td[data-label='Against']").first.is_visible()
     assert not page.locator("header nav a", has_text="Trends").is_visible()  # folded behind Menu
     page.click("header .menu-toggle")
     assert page.locator("header nav a", has_text="Trends").is_visible()
