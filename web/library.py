@@ -11,7 +11,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -78,7 +78,7 @@ def _read(engine: Any, path: str, data: bytes, role: str, department: str = "") 
     name = PurePosixPath(path).name
     if not data:
         raise UploadError(f"{name}: the file is empty.")
-    limits = _settings()
+    limits = _settings(engine)
     if PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES and len(data) > limits.upload_text_max_bytes:
         raise UploadError(f"{name}: a text file of {len(data) // 1024} kB is larger than the limit of "
                           f"{limits.upload_text_max_bytes // 1024} kB for text and Markdown; split it into documents.")
@@ -93,7 +93,10 @@ def _read(engine: Any, path: str, data: bytes, role: str, department: str = "") 
     return statements
 
 
-def _settings() -> Any:
+def _settings(engine: Any = None) -> Any:
+    """The app's settings; outside a request or command (a script storing files) the engine's own."""
+    if not has_app_context() and engine is not None:
+        return engine.settings
     return current_app.extensions["touchpoint_settings"]
 
 
