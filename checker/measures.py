@@ -14,7 +14,7 @@ import dataclasses
 import re
 from functools import lru_cache
 
-from checker.lexicon import load
+from checker.lexicon import load, words
 from checker.quantities import Quantity
 
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -131,8 +131,10 @@ def in_molar_units(text: str, amounts: list[Quantity]) -> list[Quantity]:
     sugar is "below 4.0 mmol/L"), so that both units of one level compare; other amounts unchanged."""
     if not any(q.unit == "mg/dl" for q in amounts):
         return amounts
-    named = [factor for analyte, factor in load("kinds")["conversions"].items()
-             if re.search(rf"\b{analyte}\b", text, re.IGNORECASE) or (analyte == "glucose" and _SUGAR.search(text))]
+    kinds = load("kinds")
+    said = set(words(text))
+    named = [factor for analyte, factor in kinds["conversions"].items()
+             if said & ({analyte} | set(kinds["kinds"].get(analyte, ())))]  # "blood sugar" names glucose
     if len(named) != 1:
         return amounts  # no analyte, or two: the unit cannot be converted safely
     factor = named[0]
@@ -140,5 +142,3 @@ def in_molar_units(text: str, amounts: list[Quantity]) -> list[Quantity]:
                                 alternatives=tuple(v / factor for v in q.alternatives)) if q.unit == "mg/dl" else q
             for q in amounts]
 
-
-_SUGAR = re.compile(r"\b(?:blood sugar|sugar levels?|glucose)\b", re.IGNORECASE)

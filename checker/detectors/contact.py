@@ -36,7 +36,7 @@ def _phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     for dp in doc.phones:
         if not dp.service:
             continue
-        same_service = [sp for sp in src.phones if sp.service and fuzz.token_set_ratio(dp.service, sp.service) >= 90]
+        same_service = [sp for sp in src.phones if sp.service and _one_service(dp.service, sp.service)]
         if not same_service or any(same_number(sp.digits, dp.digits) for sp in same_service):
             continue
         sp = same_service[0]
@@ -62,8 +62,12 @@ def _other_services(doc: Facts, src: Facts) -> bool:
         return True
     named_doc = [p.service for p in doc.phones if p.service]
     named_src = [p.service for p in src.phones if p.service]
-    return bool(named_doc) and bool(named_src) and not any(
-        fuzz.token_set_ratio(a, b) >= 90 for a in named_doc for b in named_src)
+    return bool(named_doc) and bool(named_src) and not any(_one_service(a, b) for a in named_doc for b in named_src)
+
+
+def _one_service(a: str, b: str) -> bool:
+    """Two service names a phone number is given for name one service ("the Pharmacy", "Pharmacy Help Desk")."""
+    return fuzz.token_set_ratio(a, b) >= 90
 
 
 def hours_clash(doc_hours: Sequence[Hours], src_hours: Sequence[Hours]) -> Verdict | None:
