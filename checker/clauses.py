@@ -202,6 +202,8 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
             stance = "deny"  # "ice cubes don't count as fluid" says what is so; "don't count calories" forbids
         if stance == "deny" and _CHECK_THAT.search(text[start:cue_start]):
             stance = "assert"  # "check that the tube is not kinked" says what to look for, not what is so
+        if stance in {"cease", "continue", "oblige"} and _gerund_subject(text, start, cue_start, cue_end, end):
+            stance = "assert"  # "stopping lithium suddenly can bring a relapse" says what happens, not what to do
         if stance == "permit" and _possibility(text, start, cue_start, cue):
             stance = "assert"  # "constipation can stop the catheter draining" says what may happen
         if _CONDITION_START.search(piece) or _continues_condition(text, result, start, end):
@@ -261,6 +263,19 @@ def _names_a_thing(subject: str) -> bool:
 # "For 24 hours after sedation, do not:" leads with when, not with a thing
 _LEADING_PHRASE = re.compile(r"^\W*(?:for|after|before|until|during|in|on|at|while|within|from|over|once|then|and|or|"
                              r"so|but|please)\b", re.IGNORECASE)
+
+
+_CONSEQUENCE = re.compile(r"\b(?:can|may|could|might|will|would|makes?|causes?|leads?|brings?|raises?|lowers?|"
+                         r"increases?|reduces?)\b", re.IGNORECASE)
+
+
+def _gerund_subject(text: str, start: int, cue_start: int, cue_end: int, end: int) -> bool:
+    """A cue in -ing form that opens its clause and is followed by a modal or a verb of cause ("Stopping
+    lithium suddenly can make you ill") is the subject of a statement about what happens."""
+    cue = text[cue_start:cue_end].lower()
+    if not cue.split()[-1].endswith("ing") or text[start:cue_start].strip(" \t\n*-•(\"'"):
+        return False
+    return bool(_CONSEQUENCE.search(text, cue_end, end))
 
 
 def _possibility(text: str, start: int, cue_start: int, cue: str) -> bool:

@@ -14,7 +14,7 @@ from functools import lru_cache
 # the clause vocabulary is re-exported: detectors read stances and words through checker.facts
 from checker.clauses import (GENERIC, NEGATIVE, NEUTRAL_STANCES, POSITIVE, Clause, analyse_clauses, content,
                              polarity)
-from checker.lexicon import PhraseMatcher, load, words
+from checker.lexicon import PhraseMatcher, load, stem, words
 from checker.doses import daily_totals
 from checker.measures import in_molar_units, measures
 from checker.quantities import ClockTime, Hours, Phone, Quantity, clock_times, opening_hours, phones, quantities
@@ -99,11 +99,23 @@ def _drugs(text: str, clauses: tuple[Clause, ...]) -> tuple[DrugMention, ...]:
             stance = "assert"  # "for a CT with contrast, do not eat": the drug sets the scene
         elif clause and stance == "condition":
             stance = _referred_stance(text, clauses, clause) or stance
+        elif clause and stance == "forbid" and _handled(text[clause.cue_end:match.start]):
+            stance = "assert"  # "never freeze insulin" bans freezing it, not taking it
         elif clause and _EXCEPTED.search(text[clause.start:match.start]):
             # "take your usual medicines, apart from metformin": the drug is the one left out
             stance = {"oblige": "forbid", "permit": "forbid", "continue": "cease", "forbid": "permit"}.get(stance, stance)
         found.append(DrugMention(match.phrase, generic, classes, match.start, match.end, stance))
     return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _handling_verbs() -> frozenset[str]:
+    return frozenset(stem(verb) for verb in load("drugs")["handling_verbs"])
+
+
+def _handled(between: str) -> bool:
+    """The words between a ban's cue and a drug name a way of handling it ("freeze", "crush")."""
+    return any(stem(word) in _handling_verbs() for word in words(between)[:3])
 
 
 _PRONOUN = re.compile(r"\b(?:it|them|this medicine|these medicines|this drug|these tablets|this tablet)\b", re.IGNORECASE)
@@ -143,6 +155,10 @@ def _contact_verbs() -> PhraseMatcher:
 _VERB_WINDOW = 60
 
 
+_DETERMINER_BEFORE = re.compile(r"\b(?:your|the|a|an|this|that|his|her|their|our|my|last|recent|previous)\s+$",
+                                re.IGNORECASE)
+
+
 _NO_NEED_FOR = re.compile(r"\b(?:no need (?:for|to call|to go to|to ring|to phone)|(?:do not|don't|doesn't|does not) need "
                           r"(?:an?|to call|to go to|to ring)|not necessary to (?:call|go to))\s+(?:an?\s+|the\s+)?$",
                           re.IGNORECASE)
@@ -152,7 +168,8 @@ def _escalations(text: str) -> tuple[Escalation, ...]:
     """Where the statement sends the reader. Ambiguous destinations (clinic, nurse, pharmacy) count
     only when a contact verb governs them; 911, urgent care and self-care phrases stand alone."""
     level_matcher, levels, role_matcher, roles = _escalation_tables()
-    verbs = [m.end for m in _contact_verbs().find(text)]
+    # "your visit to A&E" names a past visit: a verb used as a noun after a determiner sends nobody
+    verbs = [m.end for m in _contact_verbs().find(text) if not _DETERMINER_BEFORE.search(text, 0, m.start)]
     found = []
     role_hits = role_matcher.find(text)
     for match in level_matcher.find(text):

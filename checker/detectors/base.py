@@ -107,6 +107,17 @@ def different_conditions(doc: Facts, src: Facts) -> bool:
         doc.condition & src.condition)
 
 
+_DEFERS = re.compile(r"\b(?:unless|except)\b[^.;]*?\b(?:advice|rules?|instructions?|guidance|leaflet|plan|section|"
+                     r"sheet|card|above|below|overleaf)\b", re.IGNORECASE)
+
+
+def excepts_other_advice(rule: Facts, other: Facts) -> bool:
+    """"Do not stop lithium unless you are following the sick-day rules or the advice above": the
+    rule makes way for written advice given elsewhere, and a conditional instruction ("if you
+    notice any of these, stop your lithium") may be that very advice."""
+    return other.is_conditional and bool(_DEFERS.search(rule.text))
+
+
 _UNTIL_EVENT = re.compile(r"\buntil\b(?P<event>[^,.;:]{3,60})", re.IGNORECASE)
 _ONCE_EVENT = re.compile(r"\b(?:once|after|as soon as|when)\b(?P<event>[^,.;:]{3,60})", re.IGNORECASE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from checker.detectors.base import PairContext, Verdict, _shares_subject, different_conditions
+from checker.detectors.base import PairContext, Verdict, _shares_subject, different_conditions, excepts_other_advice
 from checker.facts import NEGATIVE, POSITIVE, DrugMention, Facts, content, polarity
 
 
@@ -56,6 +56,8 @@ def medication(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if _different_purposes(doc, src) or different_conditions(doc, src):
         return None
     for forbidding, recommending, doc_forbids in ((src, doc, False), (doc, src, True)):
+        if excepts_other_advice(forbidding, recommending):
+            continue
         for banned in forbidding.drugs:
             if banned.stance != "forbid" or _combination(forbidding, banned):
                 continue
@@ -94,6 +96,8 @@ def _stopped_vs_kept(doc: Facts, src: Facts) -> Verdict | None:
     """One statement stops (or lets the patient leave out) a drug the other says to keep taking:
     "you can leave out your insulin" vs "never stop taking your insulin"."""
     for stopping, keeping, doc_stops in ((doc, src, True), (src, doc, False)):
+        if excepts_other_advice(keeping, stopping):
+            continue
         for stopped in stopping.drugs:
             if stopped.stance != "cease" or not _identity(stopped):
                 continue

@@ -6,7 +6,7 @@ import re
 from checker.actions import action_families
 from checker.clauses import kind_stems
 from checker.detectors.base import (PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface,
-                                    different_conditions)
+                                    different_conditions, excepts_other_advice)
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, polarity
 
 
@@ -62,6 +62,8 @@ def negation(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if _APPLICABILITY.search(doc.text) or _APPLICABILITY.search(src.text) or different_conditions(doc, src):
         return None  # "it does not apply to ..." says whom a rule is for, not what to do
     for negative, positive, negative_is_doc in ((src, doc, False), (doc, src, True)):
+        if excepts_other_advice(negative, positive):
+            continue
         for clause in _negative_clauses(negative):
             objects = clause.objects - _drug_stems(negative)
             if not objects:

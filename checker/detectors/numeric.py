@@ -195,13 +195,31 @@ def numeric(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
             continue  # "your 1 litre is about five 200 ml cups" restates the rule, then explains it
         conflicts = [sq for sq in comparable if _conflicting(doc, src, dq, sq, not ctx.doc_vs_doc)
                      and not _about_the_same_in_months(dq, sq)]
-        if len(conflicts) < len(comparable):
+        if len(conflicts) < len(comparable) or any(
+                not _conflicting(doc, src, same, sq, not ctx.doc_vs_doc)
+                for same in _equivalents(doc, dq) for sq in comparable):
             continue
         sq = min(conflicts, key=lambda q: (q.bound != dq.bound, q.unit != dq.unit))  # the like-for-like limit
         severity = "high" if dq.dimension in {"mass", "volume"} or _is_threshold(doc, dq) else "medium"
         return Verdict("numeric", 0.9, f"{dq.text} vs {sq.text}", ((dq.start, dq.end),),
                        ((sq.start, sq.end),), (("document", dq.text), ("source", sq.text)), severity)
     return None
+
+
+_IN_BRACKETS = re.compile(r"\s*\(\s*")
+
+
+def _equivalents(facts: Facts, quantity: Quantity) -> list[Quantity]:
+    """The same amount given again in brackets in another unit ("5 to 6 fl oz (150 to 175 mL)"): one
+    amount, so a clash needs both forms to clash (the converted one is often rounded)."""
+    found = []
+    for other in facts.quantities:
+        if other is quantity or other.dimension != quantity.dimension:
+            continue
+        first, second = (quantity, other) if quantity.start < other.start else (other, quantity)
+        if _IN_BRACKETS.fullmatch(facts.text[first.end:second.start]):
+            found.append(other)
+    return found
 
 
 def _limit_counterpart(dq: Quantity, comparable: list[Quantity]) -> bool:
