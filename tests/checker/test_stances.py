@@ -1,0 +1,69 @@
+"""Stances that look like instructions but are not: expectations, consequences, handling bans,
+past visits, exceptions that defer to written advice, amounts restated in another unit."""
+from __future__ import annotations
+
+import pytest
+
+from checker.facts import facts_of
+
+ALIGNED = 0.8
+
+
+def _stances(text: str) -> list[str]:
+    return [clause.stance for clause in facts_of(text).clauses]
+
+
+def _drug_stances(text: str) -> dict[str, str]:
+    return {drug.name: drug.stance for drug in facts_of(text).drugs}
+
+
+def test_may_have_to_is_an_expectation_not_a_permission():
+    assert "permit" not in _stances("You may have to queue for an hour at the pharmacy.")
+    assert "permit" in _stances("You may queue at the pharmacy.")
+
+
+def test_a_gerund_opening_a_statement_of_consequence_is_not_an_instruction():
+    assert _stances("Stopping your steroid tablets suddenly can make you very unwell.") == ["assert"]
+    assert _stances("Stopping your statin is fine.") == ["cease"]
+
+
+@pytest.mark.parametrize("text, drug", [
+    ("Never freeze your insulin.", "insulin"),
+    ("Do not crush the metformin tablets.", "metformin"),
+    ("Do not leave your inhaler in a hot car; the salbutamol can stop working.", "salbutamol"),
+])
+def test_a_ban_on_handling_a_drug_is_not_a_ban_on_taking_it(text, drug):
+    assert _drug_stances(text)[drug] != "forbid"
+
+
+def test_a_ban_on_taking_a_drug_still_forbids_it():
+    assert _drug_stances("Do not take ibuprofen.")["ibuprofen"] == "forbid"
+
+
+def test_a_past_visit_to_the_emergency_department_sends_nobody_there():
+    assert facts_of("Your dressing clinic appointment is within a week of your visit to A&E.").escalations == ()
+    assert facts_of("If the bleeding does not stop, go to A&E.").escalations
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("If you are sick more than twice, stop your lithium and ring the clinic: diarrhoea",
+     "Never stop taking lithium unless you are following the sick-day advice in this leaflet."),
+    ("If your sugar stays high, stop the metformin and call us.",
+     "Do not stop metformin except as the rules below describe."),
+], ids=["lithium-sick-day", "metformin-rules-below"])
+def test_a_rule_that_defers_to_written_advice_does_not_clash_with_a_conditional_instruction(engine, doc, src):
+    assert engine.judge.verdict(doc, src, ALIGNED) is None
+
+
+def test_a_rule_excepting_only_a_doctors_say_so_still_clashes_with_stopping_on_your_own(engine):
+    result = engine.judge.verdict("You can stop your warfarin when you feel better.",
+                                  "Never stop taking warfarin unless your doctor tells you to.", ALIGNED)
+    assert result is not None and result[0].kind == "medication"
+
+
+def test_an_amount_restated_in_brackets_in_another_unit_agrees_when_either_form_agrees(engine):
+    assert engine.judge.verdict("Give 4 to 5 fl oz (120 to 150 ml) of formula per feed.",
+                                "Each feed is 120-160 ml of formula.", ALIGNED) is None
+    result = engine.judge.verdict("Give 8 fl oz (240 ml) of formula per feed.",
+                                  "Each feed is 120-160 ml of formula.", ALIGNED)
+    assert result is not None and result[0].kind == "numeric"
