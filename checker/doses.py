@@ -68,7 +68,9 @@ def daily_totals(text: str, amounts: Sequence[Quantity]) -> list[Quantity]:
     tablets up to 6 times a day" is up to 6 g a day. The total is a bound when either part is one."""
     totals = []
     for dose in amounts:
-        if dose.dimension != "mass" or dose.per or dose.bound == "min" or dose.low != dose.high:
+        # "two 500 mg tablets every 4 hours, up to 6 times a day": the spacing leaves the count per day to the cap
+        spaced = dose.per.endswith("hours")
+        if dose.dimension != "mass" or (dose.per and not spaced) or dose.bound == "min" or dose.low != dose.high:
             continue
         times = next((q for q in amounts if q.start >= dose.end and q.dimension == "count"
                       and q.unit in {"time", "dose"} and q.per == "day" and q.bound != "min"

@@ -193,6 +193,11 @@ def _count_noun(text: str, position: int) -> tuple[str, int] | None:
     return None
 
 
+_JOINER = re.compile(r"\s*(?:(?P<range>-|–|to)|(?P<alt>or))\s*", re.IGNORECASE)
+_BETWEEN_JOINER = re.compile(r"\s*(?:(?P<range>-|–|to|and)|(?P<alt>or))\s*", re.IGNORECASE)
+_BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every amount in ``text``: value (or range or alternatives), unit, bound, per-period,
     and whether it is a delay "before"/"after" something. Phone numbers and clock times are skipped."""
@@ -237,7 +242,8 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     filler = _FILLER.match(masked, cursor)
     if filler and _unit_at(masked, filler.end()):
         cursor = filler.end()
-    joiner = re.compile(r"\s*(?:(?P<range>-|–|to)|(?P<alt>or))\s*", re.IGNORECASE)
+    # "between 1.2 and 1.5 mmol/L" is a range like "1.2-1.5 mmol/L"
+    joiner = _BETWEEN_JOINER if _BETWEEN_BEFORE.search(masked, max(0, start - 12), start) else _JOINER
     unit_first = _unit_at(masked, cursor)
     join = joiner.match(masked, unit_first[2] if unit_first else cursor)
     if join:

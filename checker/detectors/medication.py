@@ -12,7 +12,8 @@ from checker.facts import NEGATIVE, POSITIVE, DrugMention, Facts, content, polar
 
 _STRONG_CLASSES = frozenset({"nsaid", "opioid", "butalbital combination", "triptan", "anticoagulant", "antiplatelet",
                              "salicylate", "benzodiazepine", "steroid", "antibiotic", "blood thinner",
-                             "reliever inhaler", "preventer inhaler", "stimulant laxative", "stool softener"})
+                             "reliever inhaler", "preventer inhaler", "stimulant laxative", "stool softener",
+                             "insulin"})
 
 
 _PURPOSE = re.compile(r"\b(?:for|to (?:lower|reduce|bring down|bring|treat|relieve|ease|control|settle|help with))\s+"

@@ -167,3 +167,16 @@ def test_a_second_bound_listed_after_a_negated_one_is_negated_too():
 def test_a_count_of_tablets_of_one_strength_is_read_as_the_whole_dose(text, milligrams):
     quantity = only(text)
     assert quantity.dimension == "mass" and quantity.low == quantity.high == milligrams
+
+
+def test_between_x_and_y_is_a_range_and_a_plain_and_is_not():
+    (level,) = quantities("Keep your level between 0.6 and 0.8 mmol/L.")
+    assert (level.low, level.high, level.unit) == (0.6, 0.8, "mmol/l")
+    assert [q.low for q in quantities("Take 2 tablets and 3 capsules.")] == [2.0, 3.0]
+
+
+def test_a_spaced_dose_with_a_daily_cap_is_read_as_a_daily_total():
+    from checker.facts import facts_of
+
+    facts = facts_of("Take two 500 mg tablets every 6 hours, up to 4 times a day.")
+    assert any(q.per == "day" and q.high == 4000.0 and q.bound == "max" for q in facts.quantities)

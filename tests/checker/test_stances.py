@@ -67,3 +67,12 @@ def test_an_amount_restated_in_brackets_in_another_unit_agrees_when_either_form_
     result = engine.judge.verdict("Give 8 fl oz (240 ml) of formula per feed.",
                                   "Each feed is 120-160 ml of formula.", ALIGNED)
     assert result is not None and result[0].kind == "numeric"
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("If you are not eating, you can leave out your Levemir.", "Never stop your background insulin."),
+    ("Skip your insulin if you are not eating.", "Never stop taking your insulin, even when ill."),
+], ids=["brand-vs-class", "insulin"])
+def test_leaving_out_an_insulin_clashes_with_never_stopping_it(engine, doc, src):
+    result = engine.judge.verdict(doc, src, ALIGNED)
+    assert result is not None and result[0].kind == "medication"
