@@ -17,9 +17,9 @@ Stamp = DateTime(timezone=True)
 
 
 class BatchLock(Base):
-    """A named lock held by one process: who (pid, host, a random token), since when, and its
-    last heartbeat. A crashed holder's row goes stale (old heartbeat, or dead pid on this host)
-    and is taken over by the next run."""
+    """A named lock held by one process: who (pid, host, a random token), since when, its last
+    heartbeat and how often it beats. A crashed holder's row goes stale (dead pid on this host, or
+    a heartbeat older than a few intervals) and is taken over by the next run (``web.locks``)."""
 
     __tablename__ = "batch_locks"
 
@@ -31,6 +31,8 @@ class BatchLock(Base):
     run_id: Mapped[Optional[int]] = mapped_column(Integer)
     acquired_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+    # how often the holder refreshes heartbeat_at (None: only as its work goes, lock_stale_seconds applies)
+    heartbeat_seconds: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class BatchDocumentState(Base):

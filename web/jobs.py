@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from web.checking import CheckEngine, fail_run, finish_run, run_check
 from web.db import session_factory
-from web.locks import CHECK_LOCK, DatabaseLock, LockHeld
+from web.locks import CHECK_LOCK, DatabaseLock, LockHeld, LockLost
 from web.models import CheckRun, Document, DocumentVersion, User, utcnow
 from web.orphans import claim
 
@@ -70,43 +70,58 @@ def execute_run(app: Flask, engine: CheckEngine, run_id: int, wait_seconds: floa
     if kind == "nightly":
         return _execute_nightly(app, engine, run_id, wait_seconds)
     settings = app.extensions["touchpoint_settings"]
-    lock = DatabaseLock(app.extensions["touchpoint_db"], CHECK_LOCK, settings.lock_stale_seconds)
+    heartbeat = heartbeat_seconds(app)
+    lock = DatabaseLock(app.extensions["touchpoint_db"], CHECK_LOCK, settings.lock_stale_seconds,
+                        heartbeat_seconds=heartbeat)
     try:
         lock.acquire_within(wait_seconds, run_id=run_id)
     except LockHeld:
         return BUSY
     try:
         with session_factory(app)() as session:
-            if not claim_queued(session, run_id):
+            if not claim_queued(session, run_id, heartbeat):
                 return SKIPPED
             _pause_for_tests(run_id)
-            _check(session, engine, run_id)
+            _check(session, engine, run_id, lock)
     finally:
         lock.release()
     return DONE
 
 
-def claim_queued(session: Session, run_id: int) -> bool:
-    """``queued -> running`` owned by this process, committed; False when the run was not queued."""
+def heartbeat_seconds(app: Flask) -> int | None:
+    """How often a check of this app refreshes its heartbeat (``run_heartbeat_seconds``)."""
+    queue_settings = app.extensions.get("touchpoint_queue_settings")
+    return queue_settings.run_heartbeat_seconds if queue_settings is not None else None
+
+
+def claim_queued(session: Session, run_id: int, heartbeat: int | None = None) -> bool:
+    """``queued -> running`` owned by this process (which beats every ``heartbeat`` seconds),
+    committed; False when the run was not queued."""
     owner = CheckRun()
-    claim(owner)
+    claim(owner, heartbeat)
     changed = session.execute(update(CheckRun).where(CheckRun.id == run_id, CheckRun.status == "queued").values(
         status="running", started_at=utcnow(), attempts=CheckRun.attempts + 1, owner_pid=owner.owner_pid,
-        owner_host=owner.owner_host, owner_started=owner.owner_started),
+        owner_host=owner.owner_host, owner_started=owner.owner_started, heartbeat_at=owner.heartbeat_at,
+        heartbeat_seconds=owner.heartbeat_seconds),
         execution_options={"synchronize_session": False}).rowcount
     session.commit()
     return changed == 1
 
 
-def _check(session: Session, engine: CheckEngine, run_id: int) -> None:
+def _check(session: Session, engine: CheckEngine, run_id: int, lock: DatabaseLock | None = None) -> None:
     run = session.get(CheckRun, run_id, populate_existing=True)
     try:
         counts = run_check(session, engine, run, set(run.scope) if run.scope is not None else None,
                            resolved_by_version=_resolving_version(session, run), release_during_check=True)
         finish_run(run, counts)
         run.error = None  # a note from an earlier, interrupted attempt
+        if lock is not None:
+            lock.fence(session)  # taken over meanwhile (presumed dead): the run is someone else's now
         session.commit()
         log.info("check run #%s succeeded: %d new, %d resolved", run_id, counts.findings_new, counts.findings_resolved)
+    except LockLost as error:
+        session.rollback()
+        log.error("check run #%s: %s; its findings were not written (the run is handed on)", run_id, error)
     except Exception as error:  # the upload is kept; the run says what went wrong
         log.exception("check run %s failed", run_id)
         session.rollback()
@@ -131,7 +146,7 @@ def _execute_nightly(app: Flask, engine: Any, run_id: int, wait_seconds: float) 
     from web.batch.base import RunNotQueued
 
     batch = NightlyBatch(app.extensions["touchpoint_settings"], app.extensions["touchpoint_db"], engine,
-                         progress=False)
+                         progress=False, heartbeat_seconds=heartbeat_seconds(app))
     try:
         batch.prepare(adopt_run_id=run_id, wait_seconds=wait_seconds)
     except RunNotQueued:

@@ -218,6 +218,10 @@ class CheckRun(Base):
     owner_pid: Mapped[Optional[int]] = mapped_column(Integer)
     owner_host: Mapped[Optional[str]] = mapped_column(String(255))
     owner_started: Mapped[Optional[str]] = mapped_column(String(32))
+    # while it runs, the owner refreshes heartbeat_at every heartbeat_seconds (web.locks.DatabaseLock's
+    # keep-alive): another host counts it as dead after HEARTBEAT_MISSES intervals without one
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(Stamp)
+    heartbeat_seconds: Mapped[Optional[int]] = mapped_column(Integer)
     # a check done by a worker of the task queue (web.jobs): what it checks (document ids, None:
     # everything), the upload whose version it resolves findings with, when it was queued and last
     # handed to the queue, and how many times a worker started it

@@ -1,4 +1,5 @@
-"""Settings of the task queue that checks run on (``web.queue``) and of its workers.
+"""Settings of the task queue that checks run on (``web.queue``), of its workers, and of the
+heartbeat every running check keeps (``run_heartbeat_seconds``: the workers' checks and the nightly batch).
 
 Each has a default here and is overridden by ``TOUCHPOINT_<NAME IN CAPITALS>``, like every other
 Touchpoint setting (``checker/settings.py``); a value that does not parse or is out of range raises
@@ -44,6 +45,10 @@ class QueueSettings:
     queue_retry_seconds: int = 10
     # a run whose worker died this many times is marked interrupted instead of being queued again
     queue_max_attempts: int = 3
+    # a running check (the nightly batch, a worker's check) refreshes its run's and the check lock's
+    # heartbeat this often, in a thread of its own; another host counts it as dead after
+    # web.locks.HEARTBEAT_MISSES (4) intervals without one (this host: as soon as its process is gone)
+    run_heartbeat_seconds: int = 30
 
 
 _RANGES: dict[str, tuple[int, int]] = {
@@ -52,6 +57,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "queue_requeue_seconds": (5, 7 * 24 * 3600),
     "queue_retry_seconds": (1, 3600),
     "queue_max_attempts": (1, 100),
+    "run_heartbeat_seconds": (1, 3600),
 }
 
 

@@ -7,9 +7,12 @@ engine's ``touchpoint nightly`` calls, and admins start it from the runs page (`
 
 How a run goes:
 
-1. **Lock.** A row in ``batch_locks`` (see :mod:`web.locks`) keeps a second run out; a crashed
-   run's row goes stale (dead pid on this host, or no heartbeat for ``lock_stale_seconds``).
-   Runs left ``running`` by a crash are marked ``interrupted`` by the next run.
+1. **Lock.** A row in ``batch_locks`` (see :mod:`web.locks`) keeps a second run out. While the
+   run holds it, a thread refreshes the lock's and the run's heartbeat every
+   ``run_heartbeat_seconds`` (``web.queue_settings``, 30 s); a crashed run's row goes stale (dead
+   pid on this host; from another host, no heartbeat for ``HEARTBEAT_MISSES`` = 4 intervals).
+   Runs left ``running`` by a crash are marked ``interrupted`` by the next run. Each chunk's
+   transaction checks the lock is still this run's before it commits (``DatabaseLock.fence``).
 2. **Plan** (cheap: statement keys only). Each document's *input fingerprint* hashes its
    current version's statement keys and path, the protocol set's fingerprint,
    ``settings.fingerprint()``, ``min_score`` and the model name. A document is re-checked when

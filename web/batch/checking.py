@@ -183,6 +183,7 @@ def _check_documents(batch: "NightlyBatch", chunk: list[int], plan: Plan, contex
         _add_counts(outcome, chunk, paths, context, pairs, counts)
         batch._copy_counts(run, outcome)
         batch._progress_row(session, outcome, "checking")
+        batch.lock.fence(session)  # LockLost (nothing committed) when another run has taken over
         session.commit()
     batch.lock.heartbeat()
     log.debug("run #%s: checked %s", batch.run_id, ", ".join(sorted(paths)))
@@ -243,6 +244,7 @@ def touch_skipped(batch: "NightlyBatch", plan: Plan, outcome: BatchOutcome) -> N
                     last_seen_run_id=batch.run_id, updated_at=Finding.updated_at),
                     execution_options={"synchronize_session": False})
             outcome.findings_unchanged += count
+        batch.lock.fence(session)
         session.commit()
 
 

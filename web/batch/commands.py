@@ -177,6 +177,7 @@ def register_batch_commands(app: Any) -> None:
 
     from web.auth import roles_required
     from web.db import get_session
+    from web.jobs import heartbeat_seconds
 
     @click.command("nightly")
     @click.option("--force", is_flag=True, help="Re-check every document, changed or not.")
@@ -194,7 +195,8 @@ def register_batch_commands(app: Any) -> None:
         with _Signals(stop):
             try:
                 outcome = run_nightly(settings, database=database, force=force, progress=progress,
-                                      stop_event=stop, checker=_app_checker(current_app), workers=workers)
+                                      stop_event=stop, checker=_app_checker(current_app), workers=workers,
+                                      heartbeat_seconds=heartbeat_seconds(current_app))
             except BatchRefused as refused:
                 raise click.ClickException(str(refused)) from None
         click.echo(_summary(outcome), err=outcome.status != "succeeded")

@@ -31,7 +31,7 @@ class NightlyBatch:
     def __init__(self, settings: Settings, database: DatabaseEngine, checker: Any = None, *,
                  user_id: Optional[int] = None, force: bool = False, progress: bool | None = None,
                  chunk_statements: int = 1500, chunk_documents: int = 40, workers: int = 1,
-                 stop_event: Optional[threading.Event] = None) -> None:
+                 stop_event: Optional[threading.Event] = None, heartbeat_seconds: Optional[int] = None) -> None:
         self.settings = settings
         self.database = database
         self._checker = checker
@@ -43,7 +43,14 @@ class NightlyBatch:
         self.workers = max(1, workers)
         self.stop_event = stop_event or threading.Event()
         self.sessions = sessionmaker(database, expire_on_commit=False)
-        self.lock = DatabaseLock(database, LOCK_NAME, settings.lock_stale_seconds)
+        if heartbeat_seconds is None:  # the command line: TOUCHPOINT_RUN_HEARTBEAT_SECONDS or its default
+            from web.queue_settings import load_queue_settings
+
+            heartbeat_seconds = load_queue_settings().run_heartbeat_seconds
+        #: while the run holds the lock, a thread refreshes its and the lock's heartbeat this often
+        self.heartbeat_seconds = heartbeat_seconds
+        self.lock = DatabaseLock(database, LOCK_NAME, settings.lock_stale_seconds,
+                                 heartbeat_seconds=heartbeat_seconds)
         self.run_id: Optional[int] = None
         self.outcome: Optional[BatchOutcome] = None
         # protocol alignments the plan already made, by (path, position): the check reuses them
@@ -75,7 +82,7 @@ class NightlyBatch:
                     CheckRun.kind == RUN_KIND, CheckRun.status == "running")))
                 run = self._adopt(session, adopt_run_id) if adopt_run_id is not None else CheckRun(
                     kind=RUN_KIND, status="running", started_at=utcnow(), triggered_by_id=self.user_id, errors={})
-                claim(run)
+                claim(run, self.heartbeat_seconds)
                 session.add(run)
                 session.flush()
                 for run_id in interrupted:
@@ -140,11 +147,11 @@ class NightlyBatch:
                       self.run_id, type(error).__name__)
             log.debug("run #%s traceback", self.run_id, exc_info=True)
         finally:
-            if not lost:
-                try:
+            try:
+                if not lost:
                     self._finish(outcome)
-                finally:
-                    self.lock.release()
+            finally:
+                self.lock.release()  # after a takeover: only stops the heartbeat thread
         self._log_outcome(outcome, time.perf_counter() - started)
         return outcome
 
@@ -165,6 +172,13 @@ class NightlyBatch:
             run.finished_at = utcnow()
             run.error = outcome.reason or None
             self._progress_row(session, outcome, "done" if outcome.status == "succeeded" else outcome.status)
+            try:
+                self.lock.fence(session)
+            except LockLost as error:  # taken over since the last chunk: the new owner has marked this run
+                session.rollback()
+                outcome.status, outcome.reason = "interrupted", str(error)
+                log.error("run #%s stopped: %s", self.run_id, error)
+                return
             session.commit()
 
     @staticmethod
@@ -174,6 +188,7 @@ class NightlyBatch:
         run.errors = dict(outcome.errors)
 
     def _check_stop(self) -> None:
+        self.lock.ensure_held()  # LockLost when the heartbeat thread found the lock taken over
         if self.stop_event.is_set():
             raise BatchInterrupted("stopped on request (signal) after a whole chunk")
 
