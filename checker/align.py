@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from checker.facts import GENERIC, NEGATIVE, content, facts_of, polarity
+from checker.facts import GENERIC, NEGATIVE, Facts, content, facts_of, polarity
 from checker.lexicon import stem
 from checker.records import Statement
 from checker.scope import compatible, statement_names_scope
@@ -159,8 +159,8 @@ def _is_scope_line(statement: Statement) -> bool:
 
 
 def shares_key_terms(a: Statement, b: Statement) -> bool:
-    """True when one statement forbids or stops something the other names, or both name one drug:
-    the lexical evidence that lets a loosely similar pair through to the judge. A list item is read
+    """True when one statement forbids or stops something the other names, or both name one drug
+    or give a level of one measure: the lexical evidence that lets a loosely similar pair through to the judge. A list item is read
     with its lead-in ("For 24 hours, do not:" + "drink alcohol"), as the judge reads it."""
     facts_a, facts_b = facts_of(a.judged_text), facts_of(b.judged_text)
     for negative, other in ((facts_a, facts_b), (facts_b, facts_a)):
@@ -179,7 +179,16 @@ def shares_key_terms(a: Statement, b: Statement) -> bool:
     classes_a = set().union(*(d.classes for d in facts_a.drugs))
     classes_b = set().union(*(d.classes for d in facts_b.drugs))
     named_classes = {c for d in facts_a.drugs + facts_b.drugs if not d.generic for c in d.classes}
-    return bool(classes_a & classes_b & named_classes)
+    return bool(classes_a & classes_b & named_classes) or bool(_levels(facts_a) & _levels(facts_b))
+
+
+_COMMON_DIMENSIONS = frozenset({"time", "count", "mass", "volume"})
+
+
+def _levels(facts: Facts) -> frozenset[str]:
+    """The measures a statement gives a level of in a specific unit (mmol/L, mmHg, °C) or by name
+    (an INR, a blood pressure): two statements giving one are about the same measure."""
+    return frozenset(q.unit for q in facts.quantities if q.dimension not in _COMMON_DIMENSIONS or q.role == "measure")
 
 
 def _same_situation_other_help(a: Statement, b: Statement) -> bool:

@@ -16,7 +16,7 @@ from checker.clauses import (GENERIC, NEGATIVE, NEUTRAL_STANCES, POSITIVE, Claus
                              polarity)
 from checker.lexicon import PhraseMatcher, load, stem, words
 from checker.doses import daily_totals
-from checker.measures import in_molar_units, measures
+from checker.measures import in_molar_units, measures, pressures
 from checker.quantities import ClockTime, Hours, Phone, Quantity, clock_times, opening_hours, phones, quantities
 
 @dataclass(frozen=True)
@@ -251,7 +251,8 @@ def _amounts(text: str) -> tuple[Quantity, ...]:
     read = quantities(text)
     taken = ([(q.start, q.end) for q in read] + [(p.start, p.end) for p in phones(text)]
              + [(c.start, c.end) for c in clock_times(text)])
-    amounts = in_molar_units(text, read + measures(text, taken))
+    readings = [q for q in pressures(text) if not any(s <= q.start < e for s, e in taken)]
+    amounts = in_molar_units(text, read + measures(text, taken + [(q.start, q.end) for q in readings]) + readings)
     return tuple(sorted(amounts + daily_totals(text, amounts), key=lambda q: q.start))
 
 

@@ -123,7 +123,29 @@ def measures(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
     return found
 
 
-__all__ = ["measures", "is_age"]
+_PRESSURE = re.compile(r"(?<![\w./-])(?P<sys>\d{2,3})\s*/\s*(?P<dia>\d{2,3})(?P<unit>\s*mm\s?Hg)?(?![\w/-]|[.,]\d)",
+                       re.IGNORECASE)
+_PRESSURE_WORDS = re.compile(r"\b(?:blood pressure|bp|reading|readings|systolic|diastolic)\b", re.IGNORECASE)
+
+
+def pressures(text: str) -> list[Quantity]:
+    """Blood pressure readings ("140/90 mmHg or higher", "a reading of up to 150/100"): the top and
+    the bottom number, each a measure of its own, with the reading's bound."""
+    found = []
+    for match in _PRESSURE.finditer(text):
+        top, bottom = int(match.group("sys")), int(match.group("dia"))
+        said = match.group("unit") or _PRESSURE_WORDS.search(_window(text, match.start()))
+        if not said or not (70 <= top <= 260 and 40 <= bottom <= 160 and bottom < top):
+            continue
+        bound, end = _bound(text, match.start(), match.end(), _window(text, match.start()))
+        for value, unit in ((top, "systolic"), (bottom, "diastolic")):
+            found.append(Quantity(low=float(value), high=float(value), dimension="pressure", unit=unit, bound=bound,
+                                  start=match.start(), end=end, text=text[match.start():end].strip(),
+                                  core_end=match.end(), role="measure"))
+    return found
+
+
+__all__ = ["measures", "is_age", "pressures"]
 
 
 def in_molar_units(text: str, amounts: list[Quantity]) -> list[Quantity]:

@@ -60,11 +60,19 @@ def _class_links(a: Facts, b: Facts) -> frozenset[str]:
 
 def _shares_subject(a: Facts, b: Facts, minimum: int = 1) -> frozenset[str]:
     """Informative words both statements use outside their numbers; one drug named by brand in
-    one and by generic name in the other counts as a shared word."""
+    one and by generic name in the other, or one measure given a level in both, counts as a shared word."""
     skip_a = [(q.start, q.core_end) for q in a.quantities]
     skip_b = [(q.start, q.core_end) for q in b.quantities]
-    shared = (_subject(a, skip_a) & _subject(b, skip_b)) | (_generics(a) & _generics(b)) | _class_links(a, b)
+    shared = ((_subject(a, skip_a) & _subject(b, skip_b)) | (_generics(a) & _generics(b)) | _class_links(a, b)
+              | (measured(a) & measured(b)))
     return shared if len(shared) >= minimum else frozenset()
+
+
+def measured(facts: Facts, start: int = 0, end: int | None = None) -> frozenset[str]:
+    """The measures a statement gives levels of ("measure:systolic" for "140/90"), between
+    ``start`` and ``end``: a level names its measure even where no word does."""
+    stop = len(facts.text) if end is None else end
+    return frozenset(f"measure:{q.unit}" for q in facts.quantities if q.role == "measure" and start <= q.start < stop)
 
 
 def _close(a: float, b: float) -> bool:

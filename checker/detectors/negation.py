@@ -8,6 +8,7 @@ from checker.clauses import kind_stems
 from checker.detectors.base import (PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface,
                                     different_conditions, excepts_other_advice)
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, polarity
+from checker.lexicon import stem, words
 
 
 # --- negation ------------------------------------------------------------------------------
@@ -139,6 +140,16 @@ def _names_the_banned_action(clause: Clause, negative: Facts, free: list[Clause]
     return bool(action_families(" ".join(sorted(phrase))) & done)
 
 
+_CHANGE = frozenset({"change", "alter", "vary", "adjust", "switch", "stop", "reduce", "increase", "cut", "swap", "start",
+                     "begin"})
+
+
+def _bans_a_change(clause: Clause, facts: Facts) -> bool:
+    """The ban is on changing or starting something ("do not suddenly change", "never start"): keeping
+    what one does agrees with it."""
+    return any(stem(word) in _CHANGE or word in _CHANGE for word in words(facts.text[clause.cue_end:clause.end])[:2])
+
+
 def _positive_stance(facts: Facts) -> str | None:
     stances = {c.stance for c in facts.clauses if polarity(c.stance) == POSITIVE}
     return next((s for s in _STANCE_ORDER if s in stances), None)
@@ -172,6 +183,8 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
         return None  # "nothing to eat for 6 hours before the test" vs "once the numbness goes, eat": two moments
     if clause.stance == "cease" and stance == "oblige":
         return None  # "stop X" vs "take X" are sequential steps more often than a clash
+    if named_as == "continue" and _bans_a_change(clause, negative):
+        return None  # "do not suddenly change the salt in your diet" is "keep it about the same"
     if _exception_for_subgroup(clause, negative, positive) or _restricted_subject(clause, negative, positive):
         return None
     if _day_or_night(negative.text[clause.start:clause.end]) ^ _day_or_night(positive.text) == {"day", "night"}:

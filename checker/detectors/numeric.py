@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from checker.actions import different_actions, same_moment
-from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _generics, _shares_subject
+from checker.detectors.base import PairContext, Verdict, _clause_words, _close, _generics, _shares_subject, measured
 from checker.facts import Clause, Facts, content
 from checker.lexicon import load
 from checker.measures import is_age
@@ -44,7 +44,9 @@ def _clause_stems(facts: Facts, quantity: Quantity) -> frozenset[str]:
     """Words of the clause holding a quantity, the quantity's own words left out, and the generic
     names of the clause's drugs, so that a brand ("Macrobid ... for 5 days") and its generic
     ("nitrofurantoin ... for 3 days") are one subject."""
-    return _clause_words(facts, quantity.start, content(quantity.text)) | _clause_drugs(facts, quantity)
+    clause = _clause_of(facts, quantity)
+    levels = measured(facts, clause.start, clause.end) if clause else measured(facts)
+    return _clause_words(facts, quantity.start, content(quantity.text)) | _clause_drugs(facts, quantity) | levels
 
 
 def _clause_drugs(facts: Facts, quantity: Quantity) -> frozenset[str]:

@@ -75,3 +75,19 @@ def test_a_month_and_four_weeks_give_one_rule(engine, doc, src):
 def test_no_need_to_stop_means_carry_on(engine):
     assert verdict(engine, "You do not need to stop swimming after the injection.",
                    "Swimming is fine after the injection.") is None
+
+
+def test_a_blood_pressure_reading_gives_its_top_and_bottom_number_with_the_bound():
+    from checker.measures import pressures
+
+    top, bottom = pressures("Call us if your blood pressure is 140/90 mmHg or higher.")
+    assert (top.unit, top.low, top.bound) == ("systolic", 140.0, "min")
+    assert (bottom.unit, bottom.low, bottom.bound) == ("diastolic", 90.0, "min")
+    assert pressures("Your appointment is on 12/05.") == []
+    assert pressures("Take 1/2 a tablet.") == []
+
+
+def test_a_higher_normal_blood_pressure_clashes_with_the_threshold_for_assessment(engine):
+    result = engine.judge.verdict("Readings up to 160/105 are fine, so there is no need to call.",
+                                  "A blood pressure of 140/90 mmHg or higher needs a same-day check.", 0.8)
+    assert result is not None and result[0].kind == "numeric"

@@ -76,3 +76,8 @@ def test_an_amount_restated_in_brackets_in_another_unit_agrees_when_either_form_
 def test_leaving_out_an_insulin_clashes_with_never_stopping_it(engine, doc, src):
     result = engine.judge.verdict(doc, src, ALIGNED)
     assert result is not None and result[0].kind == "medication"
+
+
+def test_keeping_something_steady_agrees_with_a_ban_on_changing_or_starting_it(engine):
+    assert engine.judge.verdict("Keep the amount of caffeine you drink about the same each day.",
+                                "Do not suddenly change how much caffeine you drink.", ALIGNED) is None
