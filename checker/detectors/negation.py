@@ -150,6 +150,30 @@ def _bans_a_change(clause: Clause, facts: Facts) -> bool:
     return any(stem(word) in _CHANGE or word in _CHANGE for word in words(facts.text[clause.cue_end:clause.end])[:2])
 
 
+_MODAL_CUES = frozenset({"must", "should", "need", "needs", "have", "has", "always", "be", "sure", "make", "remember",
+                         "to", "please", "you", "will", "are", "is", "required", "only"})
+
+
+def _verb_after(text: str) -> str:
+    """The first word that is not a modal or a filler: the verb of "you must always wear ..."."""
+    return next((word for word in words(text)[:5] if word not in _MODAL_CUES and len(word) > 2), "")
+
+
+def _same_verb(negative_clause: Clause, negative: Facts, positive_clause: Clause, positive: Facts) -> bool:
+    """An instruction clashes with a ban only on the same act: the same verb, verbs of one family,
+    or another verb with everything the ban names. An instruction and a ban that share only part of
+    it ("rest the cast on the side of the bath" vs "do not put the cast in bath water") are two acts."""
+    start = positive_clause.cue_start if positive_clause.cue else positive_clause.start
+    done = _verb_after(positive.text[start:positive_clause.end])
+    banned = _verb_after(negative.text[negative_clause.cue_end:negative_clause.end])
+    if not done or not banned or stem(done) == stem(banned) or action_families(done) & action_families(banned):
+        return True
+    # another verb does the banned act when it names everything the ban names ("hold the ice pack
+    # directly against your skin" vs "never put ice directly on the skin")
+    named = content(negative.text[negative_clause.cue_end:negative_clause.end]) - GENERIC - content(banned)
+    return bool(named) and named <= positive.stems
+
+
 def _positive_stance(facts: Facts) -> str | None:
     stances = {c.stance for c in facts.clauses if polarity(c.stance) == POSITIVE}
     return next((s for s in _STANCE_ORDER if s in stances), None)
@@ -183,6 +207,8 @@ def _opposed(clause: Clause, objects: frozenset[str], negative: Facts, positive:
         return None  # "nothing to eat for 6 hours before the test" vs "once the numbness goes, eat": two moments
     if clause.stance == "cease" and stance == "oblige":
         return None  # "stop X" vs "take X" are sequential steps more often than a clash
+    if named_as == "oblige" and not _same_verb(clause, negative, other, positive):
+        return None  # "rest the cast on the side of the bath" vs "do not put the cast in bath water"
     if named_as == "continue" and _bans_a_change(clause, negative):
         return None  # "do not suddenly change the salt in your diet" is "keep it about the same"
     if _exception_for_subgroup(clause, negative, positive) or _restricted_subject(clause, negative, positive):

@@ -81,3 +81,13 @@ def test_leaving_out_an_insulin_clashes_with_never_stopping_it(engine, doc, src)
 def test_keeping_something_steady_agrees_with_a_ban_on_changing_or_starting_it(engine):
     assert engine.judge.verdict("Keep the amount of caffeine you drink about the same each day.",
                                 "Do not suddenly change how much caffeine you drink.", ALIGNED) is None
+
+
+def test_an_instruction_clashes_with_a_ban_only_on_the_same_act(engine):
+    assert engine.judge.verdict("Rest the splint on a pillow next to the bath.",
+                                "Do not put the splint in bath water.", ALIGNED) is None  # part of what is banned
+    result = engine.judge.verdict("Hold the cold pack directly against your bare skin.",
+                                  "Never put a cold pack directly on the skin.", ALIGNED)
+    assert result is not None and result[0].kind == "negation"  # another verb, all that is banned
+    result = engine.judge.verdict("Wear the splint in bed.", "Do not wear the splint in bed.", ALIGNED)
+    assert result is not None and result[0].kind == "negation"
