@@ -31,6 +31,13 @@ def _level(facts: Facts) -> tuple[float, object]:
     return level, top
 
 
+def _offered(facts: Facts) -> frozenset[float]:
+    """The levels of help a statement offers; a routine visit it defers to ("show the nurse at your
+    next visit") is no urgent help."""
+    deferred = bool(matcher_for_escalation("deferral").search(facts.text))
+    return frozenset(0.5 if deferred and e.level < 4 else float(e.level) for e in facts.escalations)
+
+
 def action(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     if not doc.escalations or not src.escalations:
         return None
@@ -39,6 +46,8 @@ def action(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
     smaller = min(len(situation_doc), len(situation_src)) or 1
     if len(shared) / smaller < 0.5 and not (shared and ctx.similarity >= 0.8):
         return None
+    if _offered(doc) & _offered(src):
+        return None  # "tell your pharmacist or dentist" names help the other names too, among others
     level_doc, top_doc = _level(doc)
     level_src, top_src = _level(src)
     if abs(level_doc - level_src) < 0.5:

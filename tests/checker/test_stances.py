@@ -91,3 +91,11 @@ def test_an_instruction_clashes_with_a_ban_only_on_the_same_act(engine):
     assert result is not None and result[0].kind == "negation"  # another verb, all that is banned
     result = engine.judge.verdict("Wear the splint in bed.", "Do not wear the splint in bed.", ALIGNED)
     assert result is not None and result[0].kind == "negation"
+
+
+def test_help_that_one_statement_offers_among_others_is_no_escalation_clash(engine):
+    assert engine.judge.verdict("If the rash spreads, ask your pharmacist or see your GP.",
+                                "If the rash spreads, see your GP the same day.", ALIGNED) is None
+    result = engine.judge.verdict("If the rash spreads, mention it to the nurse at your next visit.",
+                                  "If the rash spreads, call the ward straight away.", ALIGNED)
+    assert result is not None and result[0].kind == "action"  # a deferred visit is not the same help
