@@ -195,6 +195,11 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
             stance, cue = "oblige", piece.split()[0]
             cue_start = start + piece.index(cue)
             cue_end = cue_start + len(cue)
+        kept_away = _KEPT_AWAY.search(piece)
+        if kept_away and stance in {"continue", "oblige", "assert"}:
+            # "keep your child off school": the thing kept away from is forbidden
+            stance, cue = "forbid", kept_away.group(0)
+            cue_start, cue_end = start + kept_away.start(), start + kept_away.end()
         if stance == "forbid" and cue.lower() == "no" and (_NO_THING_IS.match(text, cue_end)
                                                           or _HAS_NO.search(text, max(0, cue_start - 12), cue_end)):
             stance = "deny"  # "no onion is being cut" says what is not so; "no swimming" forbids
@@ -227,6 +232,10 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
         items = items + ((subject,) if subject else ())
         result.append(Clause(start, end, stance, cue, cue_start, cue_end, objects, content(piece), items))
     return _carry_dangling_cues(text, result)
+
+
+_KEPT_AWAY = re.compile(r"\b(?:keep|stay)\s+(?:(?:your|the|a|an|him|her|them|yourself|himself|herself|themselves|"
+                        r"child|baby|son|daughter|little one|[\w-]+'s)\s+){1,3}(?:off|away from|out of)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -99,3 +99,9 @@ def test_help_that_one_statement_offers_among_others_is_no_escalation_clash(engi
     result = engine.judge.verdict("If the rash spreads, mention it to the nurse at your next visit.",
                                   "If the rash spreads, call the ward straight away.", ALIGNED)
     assert result is not None and result[0].kind == "action"  # a deferred visit is not the same help
+
+
+def test_keeping_someone_off_or_away_from_something_forbids_it():
+    (clause,) = facts_of("Keep your child off nursery for 10 days.").clauses
+    assert clause.stance == "forbid" and "nursery" in clause.objects
+    assert facts_of("Keep the dressing dry.").clauses[0].stance == "continue"
