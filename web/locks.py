@@ -46,6 +46,31 @@ log = logging.getLogger(__name__)
 #: Heartbeat intervals a holder (or a run) on another host may miss before it counts as dead.
 HEARTBEAT_MISSES = 4
 
+# A fork while a heartbeat is being written would hand the child a database driver's mutex held for
+# ever: SQLite's are process-wide, and the nightly batch's forked judging workers open SQLite caches
+# (one hung in sqlite3.connect, found by tests/web/test_batch_faults.py). So every fork in the process
+# waits (up to _FORK_WAIT_SECONDS) until no heartbeat is being written, and no heartbeat starts during one.
+_BEATING = threading.Lock()
+_FORK_WAIT_SECONDS = 30.0
+_fork_holds_beating = False
+
+
+def _before_fork() -> None:
+    global _fork_holds_beating
+    _fork_holds_beating = _BEATING.acquire(timeout=_FORK_WAIT_SECONDS)
+    if not _fork_holds_beating:
+        log.error("forking while a heartbeat is still being written after %.0f s", _FORK_WAIT_SECONDS)
+
+
+def _after_fork() -> None:
+    global _fork_holds_beating
+    if _fork_holds_beating:
+        _fork_holds_beating = False
+        _BEATING.release()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
+
 
 def stale_after(heartbeat_seconds: Optional[int], fallback: float) -> float:
     """How old a heartbeat may be before its owner counts as dead: :data:`HEARTBEAT_MISSES`
@@ -251,7 +276,7 @@ class DatabaseLock:
         values = {"heartbeat_at": now}
         if run_id is not None:
             values["run_id"] = run_id
-        with self.engine.begin() as connection:
+        with _BEATING, self.engine.begin() as connection:  # no fork meanwhile (see _BEATING)
             changed = connection.execute(update(BatchLock).where(
                 BatchLock.name == self.name, BatchLock.token == self.token).values(**values)).rowcount
             if changed == 1 and self.run_id is not None:

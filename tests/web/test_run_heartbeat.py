@@ -258,3 +258,39 @@ def test_the_heartbeat_interval_is_a_checked_setting():
     for bad in ("0", "3601", "soon"):
         with pytest.raises(SettingsError, match="TOUCHPOINT_RUN_HEARTBEAT_SECONDS"):
             load_queue_settings(environ={"TOUCHPOINT_RUN_HEARTBEAT_SECONDS": bad})
+
+
+def test_a_process_forked_while_the_heartbeat_thread_beats_can_still_open_sqlite(tmp_path):
+    # The nightly batch forks its judging workers while the heartbeat thread writes to the database;
+    # a fork in the middle of a SQLite call left the child a SQLite mutex held for ever, and a judging
+    # worker hung opening the judgement cache (tests/web/test_batch_faults.py found it: 2 forks in 300).
+    import os
+    import signal
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    from web.models import Base
+
+    from sqlalchemy.pool import NullPool
+
+    # a connection opened and closed for every beat: SQLite holds its process-wide mutex then
+    database = create_engine(f"sqlite:///{tmp_path / 'locks.sqlite3'}", poolclass=NullPool)
+    Base.metadata.create_all(database, tables=[BatchLock.__table__, CheckRun.__table__])
+    lock = DatabaseLock(database, CHECK_LOCK, 3600, heartbeat_seconds=0.0005)  # beating all the time
+    lock.acquire()
+    hung = 0
+    try:
+        for _ in range(200):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                signal.alarm(10)
+                connection = sqlite3.connect(tmp_path / "judgements.sqlite3", timeout=60)
+                connection.execute("SELECT 1")
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            hung += os.waitstatus_to_exitcode(status) != 0
+    finally:
+        lock.release()
+        database.dispose()
+    assert hung == 0 and lock.beats > 0
