@@ -39,6 +39,7 @@ _CLAUSE_BREAK = re.compile(
     r",?\s+and\s+(?=(?:stop|keep|carry on|continue|start|restart|resume|never|do not|don't|leave|avoid|use|wear)\b)|"
     r",\s+and\s+(?=(?:hold|put|place|wrap|raise|sit|lie|cover|clean|dry|change|wash|check|tell|try|ask|call|ring)\b)|"
     r",\s+(?=(?:if|when|" + _ONCE + r"|as long as)\b)|"
+    r",?\s+(?=(?:rather than|instead of)\b)|"  # "keep it moving rather than holding it still": two stances
     r"\b(?:if|when|whenever|" + _ONCE + r"|as long as|as soon as)\b", re.IGNORECASE)
 _OBJECT_STOP = re.compile(r"\b(?:for|after|before|until|while|during|when|if|unless|because|even|since|within|"
                           r"from|once|as long as|as soon as|except|without|in the first|to treat|to prevent)\b",
@@ -234,7 +235,7 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
     return _carry_dangling_cues(text, result)
 
 
-_KEPT_AWAY = re.compile(r"\b(?:keep|stay)\s+(?:(?:your|the|a|an|him|her|them|yourself|himself|herself|themselves|"
+_KEPT_AWAY = re.compile(r"\b(?:keep|stay)\s+(?:(?:your|the|a|an|it|him|her|them|yourself|himself|herself|themselves|"
                         r"child|baby|son|daughter|little one|[\w-]+'s)\s+){1,3}(?:off|away from|out of)\b", re.IGNORECASE)
 
 

@@ -14,7 +14,27 @@ from checker.lexicon import stem, words
 # --- negation ------------------------------------------------------------------------------
 
 def _negative_clauses(facts: Facts) -> list[Clause]:
-    return [c for c in facts.clauses if polarity(c.stance) == NEGATIVE and c.objects]
+    return [c for c in facts.clauses if polarity(c.stance) == NEGATIVE and c.objects and not _circumstance(c, facts)]
+
+
+# "pass without any treatment", "medicine won't stop a fit", "nor": a circumstance or a consequence, not what is so
+_CIRCUMSTANTIAL_DENIALS = frozenset({"without", "nor", "neither", "not"})
+_FUTURE_DENIALS = frozenset({"will not", "won't"})
+_PROGRESSIVE = re.compile(r"\s+\w+ing\b", re.IGNORECASE)
+_AGENT = re.compile(r"\b(?:we|they|you|the (?:hospital|clinic|unit|ward|team|practice|pharmacy|service)|staff)\s*$",
+                    re.IGNORECASE)
+
+
+def _circumstance(clause: Clause, facts: Facts) -> bool:
+    """A denial that describes a circumstance or a symptom ("the ankle isn't getting better") rather
+    than saying a thing is not so ("the hospital does not offer Wi-Fi")."""
+    if clause.stance != "deny":
+        return False
+    cue = clause.cue.lower()
+    if cue in _FUTURE_DENIALS:  # "we will not send another" is a policy; "medicine won't stop a fit" a consequence
+        return not _AGENT.search(facts.text[clause.start:clause.cue_start])
+    return cue in _CIRCUMSTANTIAL_DENIALS or (cue in {"is not", "isn't", "are not", "aren't"}
+                                             and bool(_PROGRESSIVE.match(facts.text, clause.cue_end)))
 
 
 def _covered(item: frozenset[str], stems: frozenset[str]) -> bool:

@@ -105,3 +105,32 @@ def test_keeping_someone_off_or_away_from_something_forbids_it():
     (clause,) = facts_of("Keep your child off nursery for 10 days.").clauses
     assert clause.stance == "forbid" and "nursery" in clause.objects
     assert facts_of("Keep the dressing dry.").clauses[0].stance == "continue"
+
+
+def test_rather_than_starts_a_clause_of_its_own():
+    stances = [c.stance for c in facts_of("Keep the knee moving gently rather than holding it still.").clauses]
+    assert stances == ["continue", "cease"]
+
+
+@pytest.mark.parametrize("text", [
+    "This leaflet is for adults with or without a pacemaker.",
+    "Arnica cream can help bruising.",
+])
+def test_effects_and_either_way_phrases_carry_no_stance(text):
+    assert {c.stance for c in facts_of(text).clauses} <= {"assert", "oblige"}
+
+
+@pytest.mark.parametrize("doc, src", [
+    ("Most small cuts heal without any stitches within about a week.", "Deep cuts need stitches."),
+    ("A sling won't stop the shoulder from aching, so take your painkillers.", "Wear the sling to support the shoulder."),
+    ("Your knee isn't getting better after a week of rest", "Most knee sprains get better with rest."),
+], ids=["without", "wont-consequence", "isnt-getting"])
+def test_a_denied_circumstance_is_no_negation(engine, doc, src):
+    result = engine.judge.verdict(doc, src, ALIGNED)
+    assert result is None or result[0].kind != "negation"
+
+
+def test_a_service_that_says_it_will_not_do_something_still_denies_it(engine):
+    result = engine.judge.verdict("If you miss an appointment, we will not send you another one.",
+                                  "If you miss an appointment, we send you another one.", ALIGNED)
+    assert result is not None and result[0].kind == "negation"
