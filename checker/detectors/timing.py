@@ -158,6 +158,10 @@ def _before_after(doc: Facts, src: Facts, shared: frozenset[str]) -> Verdict | N
     doc_relations = sorted(_read_relations(doc), key=lambda r: r[1])
     src_relations = sorted(_read_relations(src), key=lambda r: r[1])
     dr, sr = doc_relations[0], src_relations[0]
+    if _UNTIL.fullmatch(doc.text[dr[1]:dr[2]]) and _UNTIL.fullmatch(src.text[sr[1]:sr[2]]):
+        # "keep to soft food until the numbness wears off" and "avoid hot food until then" point to one
+        # moment; whether one allows what the other forbids is the negation detector's question
+        return None
     topic = _relation_context(doc, dr[1]) & _relation_context(src, sr[1]) - _roles()
     if not topic or not _same_event(doc, dr, src, sr):
         return None

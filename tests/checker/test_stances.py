@@ -134,3 +134,9 @@ def test_a_service_that_says_it_will_not_do_something_still_denies_it(engine):
     result = engine.judge.verdict("If you miss an appointment, we will not send you another one.",
                                   "If you miss an appointment, we send you another one.", ALIGNED)
     assert result is not None and result[0].kind == "negation"
+
+
+def test_two_rules_up_to_one_moment_are_no_timing_clash(engine):
+    result = engine.judge.verdict("Stick to cool, soft food until the numbness wears off.",
+                                  "Avoid hot drinks until the numbness has worn off.", ALIGNED)
+    assert result is None or result[0].kind != "timing"
