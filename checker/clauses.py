@@ -196,9 +196,9 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
             stance, cue = "oblige", piece.split()[0]
             cue_start = start + piece.index(cue)
             cue_end = cue_start + len(cue)
-        kept_away = _KEPT_AWAY.search(piece)
+        kept_away = _KEPT_AWAY.search(piece) or _PUT_OFF.search(piece)
         if kept_away and stance in {"continue", "oblige", "assert"}:
-            # "keep your child off school": the thing kept away from is forbidden
+            # "keep your child off school", "leave swimming for a fortnight": what is kept away or put off is forbidden
             stance, cue = "forbid", kept_away.group(0)
             cue_start, cue_end = start + kept_away.start(), start + kept_away.end()
         if stance == "forbid" and cue.lower() == "no" and (_NO_THING_IS.match(text, cue_end)
@@ -237,6 +237,9 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
 
 _KEPT_AWAY = re.compile(r"\b(?:keep|stay)\s+(?:(?:your|the|a|an|it|him|her|them|yourself|himself|herself|themselves|"
                         r"child|baby|son|daughter|little one|[\w-]+'s)\s+){1,3}(?:off|away from|out of)\b", re.IGNORECASE)
+
+
+_PUT_OFF = re.compile(r"^\W*(?:leave|delay|postpone|put off)\b(?=\s+\w+ing\b)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -193,6 +193,7 @@ def _count_noun(text: str, position: int) -> tuple[str, int] | None:
     return None
 
 
+_OR_TWO = re.compile(r"\s+or\s+(?:two|2|so)\b", re.IGNORECASE)
 _JOINER = re.compile(r"\s*(?:(?P<range>-|–|to)|(?P<alt>or))\s*", re.IGNORECASE)
 _BETWEEN_JOINER = re.compile(r"\s*(?:(?P<range>-|–|to|and)|(?P<alt>or))\s*", re.IGNORECASE)
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
@@ -265,6 +266,9 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
     interval = bool(_EVERY_BEFORE.search(masked[max(0, start - 14):start]))
     if unit is not None:
         unit_name, dimension, cursor = unit
+        or_two = _OR_TWO.match(masked, cursor) if match.group("art") and len(values) == 1 else None
+        if or_two:  # "a week or two", "an hour or so": one to two of the unit
+            values, cursor = [1.0, 2.0], or_two.end()
         trailing_half = _AND_A_HALF.match(masked, cursor)
         if trailing_half and len(values) == 1 and not half:
             values[0] += 0.5

@@ -180,3 +180,8 @@ def test_a_spaced_dose_with_a_daily_cap_is_read_as_a_daily_total():
 
     facts = facts_of("Take two 500 mg tablets every 6 hours, up to 4 times a day.")
     assert any(q.per == "day" and q.high == 4000.0 and q.bound == "max" for q in facts.quantities)
+
+
+def test_a_unit_or_two_is_a_range_of_one_to_two():
+    (span,) = quantities("Most people feel better after a day or two.")
+    assert (span.low, span.high) == (24.0, 48.0)

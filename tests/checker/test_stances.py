@@ -140,3 +140,8 @@ def test_two_rules_up_to_one_moment_are_no_timing_clash(engine):
     result = engine.judge.verdict("Stick to cool, soft food until the numbness wears off.",
                                   "Avoid hot drinks until the numbness has worn off.", ALIGNED)
     assert result is None or result[0].kind != "timing"
+
+
+def test_leaving_an_activity_for_a_while_puts_it_off():
+    assert facts_of("Leave cycling for a month.").clauses[0].stance == "forbid"
+    assert facts_of("Leave the plaster on for a week.").clauses[0].stance != "forbid"
