@@ -121,6 +121,8 @@ class ServiceIndex:
         same = ([s for s, n in self._official_hours if names & n]
                 or [s for s, n in self._hours if names & n and s.path != statement.path])
         for source in same:
+            if _other_lines(statement, source):
+                continue
             verdict = hours_clash(opening_hours(statement.text), opening_hours(source.text))
             if verdict is not None:
                 return Finding(kind="contact", severity="medium", score=0.8, explanation=verdict.explanation,
@@ -143,6 +145,13 @@ class ServiceIndex:
                        facts=(("document", place.text), ("source", other.text)))
 
 
+def _other_lines(statement: Statement, source: Statement) -> bool:
+    """Both give a phone number and no number is the same: the hours are of two lines, whatever
+    heading they sit under."""
+    own, other = phones(statement.text), phones(source.text)
+    return bool(own) and bool(other) and not any(same_number(a.digits, b.digits) for a in own for b in other)
+
+
 def directory_findings(protocols: Sequence[Statement], documents: Sequence[Statement],
                        targets: set[str] | None = None) -> list[Finding]:
     """Contact findings (phone numbers and opening hours) for the documents in ``targets``."""
@@ -151,7 +160,9 @@ def directory_findings(protocols: Sequence[Statement], documents: Sequence[State
 
 _NAME = re.compile(r"\b(?:[A-Z][\w'’-]*[a-zé]\s+){0,3}[A-Z][\w'’-]*[a-zé]\b")
 _NOT_NAMES = re.compile(r"^(?:the|a|an|our|your|we|we're|it|this|that|if|when|please|call|open|monday|tuesday|"
-                        r"wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?)$", re.IGNORECASE)
+                        r"wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?|contacts?|opening|hours|"
+                        r"useful|numbers?|information|help|how|where|what|who|phone|telephone|getting|"
+                        r"questions?|enquiries|details)$", re.IGNORECASE)
 
 
 def _named(text: str) -> list[tuple[int, str]]:
@@ -172,11 +183,20 @@ def service_names(text: str) -> set[str]:
 def _service_at(text: str, position: int) -> set[str]:
     """The one service a fact at ``position`` belongs to: the nearest name before it (else the
     first after it), leaving out building, street and floor names."""
-    named = [(start, canonical_name(name)) for start, name in _named(text) if not _PLACE_WORDS.search(name)]
-    before = [name for start, name in named if start < position]
+    # "Quay Street" and "North Wing" are places; "Hollins Lane Surgery" is a service on one
+    named = [(start, canonical_name(name)) for start, name in _named(text)
+             if not _PLACE_WORDS.search(name.split()[-1])]
+    before = [(start, name) for start, name in named if start < position]
+    # "the Fracture Clinic at Corrow Vale Hospital is open ...": a name after "at" or "in" is where
+    # the service is, not the service
+    while len(before) > 1 and _NAME_AT.fullmatch(text, before[-2][0], before[-1][0]):
+        before.pop()
     if before:
-        return {before[-1]}
+        return {before[-1][1]}
     return {named[0][1]} if named else set()
+
+
+_NAME_AT = re.compile(r"(?:[A-Z][\w'’-]*\s+)+(?:at|in|within|inside|of|on)\s+(?:the\s+)?")
 
 
 def _subject_names(statement: Statement, position: int) -> set[str]:

@@ -48,12 +48,36 @@ _RANGE_JOIN = r"\s*(?:-|–|—|to|until|till|through)\s*"
 
 
 def phones(text: str) -> list[Phone]:
-    """Phone numbers with the service named before them ("call the Outpatient Pharmacy at ...")."""
-    found = []
+    """Phone numbers with the service named before them ("call the Outpatient Pharmacy at ..."):
+    North American forms (and the fictional 555-01xx lines), and numbers in other national or
+    international forms as the ``phonenumbers`` library finds them ("01632 960285", "+44 20 7946 0018")."""
+    found = [Phone(digits, _service_before(text, start), start, end, text[start:end])
+             for start, end, digits in _other_numbers(text)]
     for match in _PHONE.finditer(text):
+        if any(p.start < match.end() and match.start() < p.end for p in found):
+            continue  # "123 4567" inside "0300 123 4567"
         digits = re.sub(r"\D", "", match.group(0))
         digits = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
         found.append(Phone(digits, _service_before(text, match.start()), match.start(), match.end(), match.group(0)))
+    return sorted(found, key=lambda phone: phone.start)
+
+
+_NATIONAL_START = re.compile(r"(?:\+|0)\d")
+
+
+def _other_numbers(text: str) -> list[tuple[int, int, str]]:
+    """Numbers written the British way or with a country code: (start, end, digits in national form)."""
+    if not _NATIONAL_START.search(text):
+        return []
+    import phonenumbers
+
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE):
+        if not _NATIONAL_START.match(match.raw_string) or match.number.country_code == 1:
+            continue  # North American forms are read by the pattern
+        number = match.number
+        national = ("0" if number.country_code == 44 else f"+{number.country_code}") + str(number.national_number)
+        found.append((match.start, match.end, national))
     return found
 
 
@@ -68,7 +92,7 @@ def same_number(a: str, b: str) -> bool:
         return True
     shorter, longer = sorted((a, b), key=len)
     return len(shorter) == 7 and len(longer) == 10 and longer.endswith(shorter)
-_SERVICE_LABEL = re.compile(r"(?P<svc>[A-Za-z][\w'’&/ -]{1,50}?)\s*(?::|-|–|at|on|is)\s*$", re.IGNORECASE)
+_SERVICE_LABEL = re.compile(r"(?P<svc>[A-Za-z][\w'’&/ -]{1,50}?)(?:\s*(?::|-|–)|\s+(?:at|on|is))\s*$", re.IGNORECASE)
 _SERVICE_TRIM = re.compile(r"^(?:the|our|your|a|an|us)\s+|\s+(?:at|on|is|are|line number|number|phone)$", re.IGNORECASE)
 
 

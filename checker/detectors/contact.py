@@ -1,12 +1,14 @@
 """Contact contradictions: a different phone number for the same service, or different opening hours."""
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from rapidfuzz import fuzz
 
 from checker.detectors.base import PairContext, Verdict, _shares_subject
-from checker.facts import Facts
+from checker.facts import GENERIC, Facts
+from checker.lexicon import stem
 from checker.schedule import Hours, same_number
 
 
@@ -48,8 +50,27 @@ def _phone(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
 _DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
+_SCHEDULE_WORDS = frozenset(stem(word) for word in (
+    "monday tuesday wednesday thursday friday saturday sunday weekday weekdays weekend weekends day days daily "
+    "week am pm noon midday midnight open opening hours line lines closed every except bank holidays holiday "
+    "morning afternoon evening night").split())
+
+
+_WRITER = re.compile(r"\b(?:we|we're|we are|our|us)\b", re.IGNORECASE)
+
+
+def _hours_alone(facts: Facts) -> bool:
+    """Hours and nothing else ("Monday to Friday, 9am to 5pm", a table cell): no place named, not
+    even the writer's own ("we're open ...")."""
+    return not (facts.stems - _SCHEDULE_WORDS - GENERIC) and not _WRITER.search(facts.text)
+
+
 def _hours(doc: Facts, src: Facts, ctx: PairContext) -> Verdict | None:
-    if not doc.hours or not src.hours or not _shares_subject(doc, src) or ctx.similarity < 0.55:
+    """Other opening hours for one place: hours alone ("Monday to Friday, 9am to 5pm" in two
+    tables) say nothing of whose they are, which the service directory reads from rows and headings."""
+    if not doc.hours or not src.hours or ctx.similarity < 0.55 or not _shares_subject(doc, src):
+        return None
+    if _hours_alone(doc) or _hours_alone(src):
         return None
     if _other_services(doc, src):
         return None

@@ -622,3 +622,10 @@ def test_a_rule_until_something_happens_and_one_once_it_has_are_two_phases(engin
     protocol = "Have a blood count every 2 weeks until your dose is steady."
     assert verdict(engine, "Once your dose is steady, a blood count every three months is enough.", protocol) is None
     assert flagged_kind(engine, "Have a blood count every 6 weeks until your dose is steady.", protocol) == "numeric"
+
+
+def test_opening_hours_alone_say_nothing_of_whose_they_are(engine):
+    assert verdict(engine, "Monday to Friday, 8am to 6.30pm", "Monday to Friday, 8am to 6pm") is None
+    result = verdict(engine, "The pharmacy is open Monday to Friday, 8am to 6.30pm.",
+                     "The pharmacy is open Monday to Friday, 8am to 6pm.")
+    assert result is not None and result[0].kind == "contact"

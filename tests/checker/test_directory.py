@@ -176,3 +176,16 @@ def test_an_unnamed_number_in_two_departments_documents_is_each_department_s_own
     doc, src = facts_of("Line 555-0131, Monday to Friday, 8 am to 6 pm."), facts_of(
         "Line 555-0177, Monday to Friday, 9 am to 5 pm.")
     assert contact(doc, src, PairContext(0.9, doc_vs_doc=True)) is None
+
+
+@pytest.mark.parametrize("text, context, names", [
+    ("The Fracture Clinic at Corrow Vale Hospital is open Monday to Friday, 9am to 5pm.", (), {"fracture clinic"}),
+    ("Hollins Lane Surgery: open Monday to Friday, 8am to 6.30pm.", (), {"hollins lane surgery"}),
+    ("We are open Monday to Friday, 8am to 6pm.", ("Contact us",), set()),
+    ("Monday to Friday, 9am to 5pm", ("Kestrel Ward",), {"kestrel ward"}),
+])
+def test_opening_hours_belong_to_the_service_not_to_where_it_is_or_to_a_generic_heading(text, context, names):
+    from checker.directory import _subject_names
+
+    statement = Statement(path="d.md", role="document", text=text, start=0, end=len(text), context=context)
+    assert _subject_names(statement, text.find("Monday")) == names

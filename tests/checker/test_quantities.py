@@ -185,3 +185,19 @@ def test_a_spaced_dose_with_a_daily_cap_is_read_as_a_daily_total():
 def test_a_unit_or_two_is_a_range_of_one_to_two():
     (span,) = quantities("Most people feel better after a day or two.")
     assert (span.low, span.high) == (24.0, 48.0)
+
+
+@pytest.mark.parametrize("text, digits", [
+    ("Medicines helpline: 01632 960285, Monday to Friday", ["01632960285"]),
+    ("Call 0300 123 4567 or 020 7946 0018.", ["03001234567", "02079460018"]),
+    ("From abroad, ring +44 1632 960 285.", ["01632960285"]),
+    ("Call the ward on 555-0123.", ["5550123"]),
+    ("Take 0.5 mg twice a day for 10 days; your INR should be 2.0 to 3.0.", []),
+])
+def test_phone_numbers_are_read_in_british_international_and_north_american_forms(text, digits):
+    assert [phone.digits for phone in phones(text)] == digits
+
+
+def test_a_label_ending_in_on_or_at_keeps_its_last_letters():
+    (phone,) = phones("Reception: 01632 960300")
+    assert phone.service == "reception"
