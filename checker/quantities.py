@@ -193,6 +193,7 @@ def _count_noun(text: str, position: int) -> tuple[str, int] | None:
     return None
 
 
+_ASIDE = re.compile(r"\s*\([^()]{1,40}\)")
 _OR_TWO = re.compile(r"\s+or\s+(?:two|2|so)\b", re.IGNORECASE)
 _JOINER = re.compile(r"\s*(?:(?P<range>-|–|to)|(?P<alt>or))\s*", re.IGNORECASE)
 _BETWEEN_JOINER = re.compile(r"\s*(?:(?P<range>-|–|to|and)|(?P<alt>or))\s*", re.IGNORECASE)
@@ -329,10 +330,11 @@ def _read_quantity(text: str, masked: str, match: re.Match[str]) -> Quantity | N
         bound = "exact"
     core_end = cursor
     per = ""
-    per_match = PER.match(masked, cursor)
+    aside = _ASIDE.match(masked, cursor)  # "2 litres (roughly 64 ounces) of fluid every day"
+    per_match = PER.match(masked, cursor) or (PER.match(masked, aside.end()) if aside else None)
     if per_match and not interval:
         per = per_label(per_match)
-        cursor = per_match.end()
+        cursor = per_match.end() if per_match.start() == cursor else cursor
         late = _AFTER_BOUND.match(masked, cursor)  # "one drink a day at most"
         if late and not after and late.group("b").lower() in {"at most", "at the most", "maximum", "max",
                                                                "at least", "minimum"}:

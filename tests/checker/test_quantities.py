@@ -201,3 +201,8 @@ def test_phone_numbers_are_read_in_british_international_and_north_american_form
 def test_a_label_ending_in_on_or_at_keeps_its_last_letters():
     (phone,) = phones("Reception: 01632 960300")
     assert phone.service == "reception"
+
+
+def test_a_period_after_a_bracketed_aside_still_belongs_to_the_amount():
+    (amount, _) = quantities("Drink 2 litres (about 70 fl oz) of water every day.")
+    assert amount.per == "day"

@@ -145,3 +145,9 @@ def test_two_rules_up_to_one_moment_are_no_timing_clash(engine):
 def test_leaving_an_activity_for_a_while_puts_it_off():
     assert facts_of("Leave cycling for a month.").clauses[0].stance == "forbid"
     assert facts_of("Leave the plaster on for a week.").clauses[0].stance != "forbid"
+
+
+@pytest.mark.parametrize("text", ["Naproxen is the first choice for gout pain.",
+                                  "Codeine is a good alternative if you cannot take ibuprofen."])
+def test_first_choice_and_good_alternative_recommend_a_drug(text):
+    assert any(drug.stance == "permit" for drug in facts_of(text).drugs)
