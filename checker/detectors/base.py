@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from checker.facts import GENERIC, Facts, content
+from checker.facts import GENERIC, NEGATIVE, Facts, content, polarity
 from checker.lexicon import stem, words
 
 
@@ -134,11 +134,20 @@ def different_phases(doc: Facts, src: Facts) -> bool:
     """One rule holds until something happens and the other once it has ("every 2 weeks until your
     dose has been stable" vs "once your dose is stable, every 6 months"): two phases, not one rule."""
     for first, second in ((doc, src), (src, doc)):
+        if _held_off_until(first):
+            continue  # "stay off work until 48 hours after" and "back to work once 24 hours" name one moment
         until = [_event_words(m) for m in _UNTIL_EVENT.finditer(first.text)]
         once = [_event_words(m) for m in _ONCE_EVENT.finditer(second.text)]
         if any(a & b for a in until for b in once) and not _UNTIL_EVENT.search(second.text):
             return True
     return False
+
+
+def _held_off_until(facts: Facts) -> bool:
+    """Its "until" ends a ban ("stay off work until ..."): the moment the other statement's "once"
+    allows the thing again, not a phase of its own."""
+    return any(clause.start <= match.start() < clause.end and polarity(clause.stance) == NEGATIVE
+               for match in _UNTIL_EVENT.finditer(facts.text) for clause in facts.clauses)
 
 
 def _event_words(match: re.Match[str]) -> frozenset[str]:

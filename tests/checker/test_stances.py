@@ -151,3 +151,14 @@ def test_leaving_an_activity_for_a_while_puts_it_off():
                                   "Codeine is a good alternative if you cannot take ibuprofen."])
 def test_first_choice_and_good_alternative_recommend_a_drug(text):
     assert any(drug.stance == "permit" for drug in facts_of(text).drugs)
+
+
+def test_a_ban_held_until_a_moment_and_a_permission_once_it_has_passed_name_one_moment():
+    from checker.detectors.base import different_phases
+
+    ban = facts_of("Do not drive until you can do an emergency stop without pain.")
+    permission = facts_of("You can drive once you can do an emergency stop without pain.")
+    assert not different_phases(permission, ban)
+    phase = facts_of("Check your level every week until your dose is stable.")
+    later = facts_of("Once your dose is stable, check your level every 3 months.")
+    assert different_phases(later, phase)
