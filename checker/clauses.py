@@ -208,6 +208,8 @@ def analyse_clauses(text: str, amounts: tuple[Quantity, ...]) -> tuple[Clause, .
             stance = "deny"  # "ice cubes don't count as fluid" says what is so; "don't count calories" forbids
         if stance == "deny" and _CHECK_THAT.search(text[start:cue_start]):
             stance = "assert"  # "check that the tube is not kinked" says what to look for, not what is so
+        if stance == "cease" and cue.lower() in {"stops", "stopped"}:
+            stance = "assert"  # "covering it stops your clothes rubbing" says what something does; no one is told to stop
         if stance in {"cease", "continue", "oblige"} and _gerund_subject(text, start, cue_start, cue_end, end):
             stance = "assert"  # "stopping lithium suddenly can bring a relapse" says what happens, not what to do
         if stance == "permit" and _possibility(text, start, cue_start, cue):

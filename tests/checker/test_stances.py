@@ -162,3 +162,8 @@ def test_a_ban_held_until_a_moment_and_a_permission_once_it_has_passed_name_one_
     phase = facts_of("Check your level every week until your dose is stable.")
     later = facts_of("Once your dose is stable, check your level every 3 months.")
     assert different_phases(later, phase)
+
+
+def test_something_that_stops_something_else_is_described_not_instructed():
+    assert facts_of("A cold pack stops the swelling getting worse.").clauses[0].stance == "assert"
+    assert facts_of("Stop the tablets if you get a rash.").clauses[0].stance == "cease"
