@@ -76,7 +76,16 @@ def _affinities(documents: Sequence[Statement], doc_vectors: np.ndarray, protoco
     if not names:
         return {path: {} for path in doc_files}
     matrix = np.vstack([protocol_files[name] for name in names])
-    return {path: dict(zip(names, (matrix @ vector).tolist())) for path, vector in doc_files.items()}
+    return {path: dict(zip(names, similarities(vector[None, :], matrix)[0].tolist()))
+            for path, vector in doc_files.items()}
+
+
+def similarities(queries: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Cosine similarities of unit rows, query by pool row, the same whatever the matrices' shapes:
+    float32 products differ in their last bits with the blocking BLAS picks for a shape, and the
+    nightly batch aligns a few documents where a full check aligns all, so near-equal sources
+    ("for 6 hours" in two protocols) would rank differently. Summed in float64, then rounded."""
+    return (queries.astype(np.float64) @ pool.astype(np.float64).T).astype(np.float32)
 
 
 def _related(statement: Statement, source: Statement, affinity: dict[str, float], margin: float) -> bool:
@@ -96,12 +105,11 @@ def align(protocols: Sequence[Statement], protocol_vectors: np.ndarray, document
     if protocols and rows:
         for offset in range(0, len(rows), _CHUNK):
             chunk = rows[offset:offset + _CHUNK]
-            similarities = document_vectors[chunk] @ protocol_vectors.T
-            pool = _top(similarities, max(settings.top_k, FUZZY_POOL))
+            scores = similarities(document_vectors[chunk], protocol_vectors)
+            pool = _top(scores, max(settings.top_k, FUZZY_POOL))
             for row, (index, picks) in enumerate(zip(chunk, pool)):
                 alignment = alignments[index]
-                scored = _rescore(documents[index], [protocols[p] for p in picks],
-                                  similarities[row, picks], settings)
+                scored = _rescore(documents[index], [protocols[p] for p in picks], scores[row, picks], settings)
                 for rank, (source, similarity) in enumerate(_one_list_at_most(scored, _PER_LIST)):
                     if rank >= settings.top_k and similarity >= settings.similarity_floor:
                         continue
@@ -277,13 +285,13 @@ def _neighbours_above(queries: np.ndarray, pool: np.ndarray, k: int, floor: floa
     Rows below the floor are never candidates, so only the few above it are ranked; memory per
     step is one block of similarities, whatever the pool's size."""
     for offset in range(0, len(queries), _NEIGHBOUR_BLOCK):
-        similarities = queries[offset:offset + _NEIGHBOUR_BLOCK] @ pool.T
-        rows, columns = np.nonzero(similarities >= floor)
-        values = similarities[rows, columns]
+        scores = similarities(queries[offset:offset + _NEIGHBOUR_BLOCK], pool)
+        rows, columns = np.nonzero(scores >= floor)
+        values = scores[rows, columns]
         order = np.lexsort((columns, -values, rows))
         rows, columns, values = rows[order], columns[order], values[order]
-        starts = np.searchsorted(rows, np.arange(len(similarities) + 1))
-        for row in range(len(similarities)):
+        starts = np.searchsorted(rows, np.arange(len(scores) + 1))
+        for row in range(len(scores)):
             picks = slice(starts[row], min(starts[row] + k, starts[row + 1]))
             yield columns[picks], values[picks]
 

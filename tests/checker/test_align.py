@@ -163,3 +163,15 @@ def test_a_rule_for_your_child_of_no_age_also_covers_a_baby():
     baby = said("Call us if your baby is feeding less than usual.", ROLE_DOCUMENT)
     assert compatible(baby, said("Call us if your child is feeding less than usual."))
     assert not compatible(baby, said("Call us if your child, aged over 5, is eating less than usual."))
+
+
+def test_similarities_do_not_depend_on_how_many_rows_are_compared_at_once():
+    import numpy as np
+
+    from checker.align import similarities
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(300, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    whole = similarities(vectors, vectors[:150])
+    assert all(np.array_equal(similarities(vectors[i:i + 7], vectors[:150]), whole[i:i + 7]) for i in range(0, 300, 7))
