@@ -62,7 +62,7 @@ def phones(text: str) -> list[Phone]:
     return sorted(found, key=lambda phone: phone.start)
 
 
-_NATIONAL_START = re.compile(r"(?:\+|0)\d")
+_NATIONAL_START = re.compile(r"(?<![\w.,/])(?:\+|0)\d")  # "+44 ...", "01632 ...", not the 0 inside "100"
 
 
 def _other_numbers(text: str) -> list[tuple[int, int, str]]:

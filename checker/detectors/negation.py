@@ -33,7 +33,8 @@ def _circumstance(clause: Clause, facts: Facts) -> bool:
     cue = clause.cue.lower()
     if cue in _FUTURE_DENIALS:  # "we will not send another" is a policy; "medicine won't stop a fit" a consequence
         return not _AGENT.search(facts.text[clause.start:clause.cue_start])
-    return cue in _CIRCUMSTANTIAL_DENIALS or (cue in {"is not", "isn't", "are not", "aren't"}
+    # "(see your GP if) the ankle isn't getting better" is a symptom; "a man is not playing" says what is so
+    return cue in _CIRCUMSTANTIAL_DENIALS or (cue in {"is not", "isn't", "are not", "aren't"} and facts.is_conditional
                                              and bool(_PROGRESSIVE.match(facts.text, clause.cue_end)))
 
 

@@ -123,7 +123,7 @@ def test_effects_and_either_way_phrases_carry_no_stance(text):
 @pytest.mark.parametrize("doc, src", [
     ("Most small cuts heal without any stitches within about a week.", "Deep cuts need stitches."),
     ("A sling won't stop the shoulder from aching, so take your painkillers.", "Wear the sling to support the shoulder."),
-    ("Your knee isn't getting better after a week of rest", "Most knee sprains get better with rest."),
+    ("See your GP if: your knee isn't getting better after a week of rest", "Most knee sprains get better with rest."),
 ], ids=["without", "wont-consequence", "isnt-getting"])
 def test_a_denied_circumstance_is_no_negation(engine, doc, src):
     result = engine.judge.verdict(doc, src, ALIGNED)
@@ -167,3 +167,8 @@ def test_a_ban_held_until_a_moment_and_a_permission_once_it_has_passed_name_one_
 def test_something_that_stops_something_else_is_described_not_instructed():
     assert facts_of("A cold pack stops the swelling getting worse.").clauses[0].stance == "assert"
     assert facts_of("Stop the tablets if you get a rash.").clauses[0].stance == "cease"
+
+
+def test_a_plain_statement_that_something_is_not_happening_still_denies_it(engine):
+    result = engine.judge.verdict("A man is not playing a guitar.", "A man is playing a guitar.", ALIGNED)
+    assert result is not None and result[0].kind == "negation"
