@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from checker.actions import action_families
 from checker.clauses import kind_stems
 from checker.detectors.base import (PairContext, Verdict, _ANCHORS, _UNTIL, _drug_stems, _surface,
                                     different_conditions, excepts_other_advice)
 from checker.facts import GENERIC, NEGATIVE, POSITIVE, Clause, Facts, content, polarity
-from checker.lexicon import stem, words
+from checker.lexicon import load, stem, words
 
 
 # --- negation ------------------------------------------------------------------------------
@@ -161,14 +162,15 @@ def _names_the_banned_action(clause: Clause, negative: Facts, free: list[Clause]
     return bool(action_families(" ".join(sorted(phrase))) & done)
 
 
-_CHANGE = frozenset({"change", "alter", "vary", "adjust", "switch", "stop", "reduce", "increase", "cut", "swap", "start",
-                     "begin"})
+@lru_cache(maxsize=1)
+def _change_verbs() -> frozenset[str]:
+    return frozenset(stem(verb) for verb in load("cues")["change_verbs"])
 
 
 def _bans_a_change(clause: Clause, facts: Facts) -> bool:
     """The ban is on changing or starting something ("do not suddenly change", "never start"): keeping
     what one does agrees with it."""
-    return any(stem(word) in _CHANGE or word in _CHANGE for word in words(facts.text[clause.cue_end:clause.end])[:2])
+    return any(stem(word) in _change_verbs() for word in words(facts.text[clause.cue_end:clause.end])[:2])
 
 
 _MODAL_CUES = frozenset({"must", "should", "need", "needs", "have", "has", "always", "be", "sure", "make", "remember",
